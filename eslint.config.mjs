@@ -1,0 +1,40 @@
+// Lint for every project: typescript-eslint's recommended rules plus Nx module boundaries.
+// Tags (in each project.json): rooms-core depends on nothing of ours; protocol on core; rooms-redis on core;
+// client on protocol; the gateway on the libs; tools on anything.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import nx from '@nx/eslint-plugin';
+
+export default tseslint.config(
+  { ignores: ['**/node_modules/**', '**/dist/**', '**/.nx/**', '**/coverage/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts', '**/*.mjs', '**/*.js'],
+    plugins: { '@nx': nx },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+      'no-console': 'off',
+      '@nx/enforce-module-boundaries': [
+        'error',
+        {
+          enforceBuildableLibDependency: false,
+          allow: [],
+          depConstraints: [
+            { sourceTag: 'scope:core', onlyDependOnLibsWithTags: [] },
+            { sourceTag: 'scope:protocol', onlyDependOnLibsWithTags: ['scope:core'] },
+            { sourceTag: 'scope:redis', onlyDependOnLibsWithTags: ['scope:core'] },
+            { sourceTag: 'scope:client', onlyDependOnLibsWithTags: ['scope:protocol', 'scope:core'] },
+            { sourceTag: 'scope:gateway', onlyDependOnLibsWithTags: ['scope:core', 'scope:protocol', 'scope:redis'] },
+            { sourceTag: 'scope:tools', onlyDependOnLibsWithTags: ['scope:core', 'scope:protocol', 'scope:redis', 'scope:client', 'scope:gateway'] }
+          ]
+        }
+      ]
+    }
+  },
+  {
+    files: ['**/*.mjs', '**/*.js'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly' } }
+  }
+);

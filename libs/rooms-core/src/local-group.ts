@@ -1,0 +1,70 @@
+import type { Actor } from 'xstate';
+import type { GroupMachine } from './group-machine.js';
+import { visibleState } from './group-machine.js';
+import type { GroupSnapshot } from './replicator.js';
+import type { GroupId, GroupSpec, GroupState, MemberInfo, NodeId, SessionId } from './types.js';
+
+/**
+ * LocalGroup: this node's replica of a group it watches: the spec, every member (all nodes), the latest offset and
+ * the version of the last applied event, plus the lifecycle actor. Mutated only by the node's event application.
+ */
+export class LocalGroup {
+  readonly id: GroupId;
+  spec: GroupSpec;
+  readonly members = new Map<SessionId, MemberInfo>();
+  offset: number;
+  v: number;
+  actor: Actor<typeof GroupMachine> | null = null;
+  /** Operations of this node in flight on the group (it is not released while > 0). */
+  pending = 0;
+  private waiters: Array<{ v: number; resolve: () => void }> | null = null;
+
+  constructor(snapshot: GroupSnapshot) {
+    this.id = snapshot.spec.id;
+    this.spec = snapshot.spec;
+    this.offset = snapshot.offset;
+    this.v = snapshot.v;
+    for (const member of snapshot.members) this.members.set(member.id, member);
+  }
+
+  /** The client-visible lifecycle state (`active` when the actor is not running yet). */
+  get state(): GroupState {
+    return (this.actor && visibleState(this.actor.getSnapshot().value)) ?? 'active';
+  }
+
+  /** Ids of the nodes that hold members, sorted. */
+  nodes(): NodeId[] {
+    const nodes = new Set<NodeId>();
+    for (const member of this.members.values()) nodes.add(member.node);
+    return [...nodes].sort();
+  }
+
+  /** Resolves once the event with version `v` (or a later one) has been applied. */
+  applied(v: number): Promise<void> {
+    if (this.v >= v) return Promise.resolve();
+    return new Promise((resolve) => (this.waiters ??= []).push({ v, resolve }));
+  }
+
+  /** Resolves the waiters up to the current version (after an event or a resync). */
+  release(): void {
+    if (!this.waiters) return;
+    const remaining = this.waiters.filter((waiter) => {
+      if (waiter.v > this.v) return true;
+      waiter.resolve();
+      return false;
+    });
+    this.waiters = remaining.length > 0 ? remaining : null;
+  }
+
+  /** Resolves every waiter (the group is gone; the waiting operation re-checks what it needs). */
+  releaseAll(): void {
+    for (const waiter of this.waiters ?? []) waiter.resolve();
+    this.waiters = null;
+  }
+}
+
+/** The lifecycle state a snapshot implies, for groups this node does not watch. */
+export function stateOfSnapshot(snapshot: GroupSnapshot): GroupState {
+  if (snapshot.members.length > 0 || (snapshot.spec.static && !snapshot.everActive)) return 'active';
+  return snapshot.everActive ? 'empty-grace' : 'created';
+}

@@ -1,0 +1,159 @@
+import type { GroupId, GroupMessage, GroupSpec, LeaveReason, MemberInfo, NodeId, SessionId } from './types.js';
+
+/**
+ * An event of one group's ordered stream. Every change the store applies to a group is published as exactly one
+ * event, stamped with the group's version `v` (strictly increasing by one per event within a group).
+ */
+export type ReplicaEvent =
+  | { type: 'joined'; group: GroupId; v: number; member: MemberInfo; size: number }
+  | { type: 'left'; group: GroupId; v: number; member: MemberInfo; reason: LeaveReason; data?: unknown; size: number }
+  | { type: 'rejoined'; group: GroupId; v: number; member: MemberInfo; previousNode: NodeId | null; size: number }
+  | {
+      type: 'message';
+      group: GroupId;
+      v: number;
+      from: SessionId | null;
+      data: unknown;
+      offset: number;
+      /** Deliver to the sender too. */
+      self: boolean;
+    }
+  | { type: 'discarded'; group: GroupId; v: number; reason: 'empty' | 'admin' };
+
+/** A group's state as stored: the spec, every member, the latest offset and the version of the last event. */
+export interface GroupSnapshot {
+  spec: GroupSpec;
+  members: MemberInfo[];
+  offset: number;
+  v: number;
+  /** Whether the group has had a member (an empty group that had members is in `empty-grace`, else `created`). */
+  everActive: boolean;
+}
+
+/** A resumable session as stored, so that it can be resumed on any node. */
+export interface SessionRecord {
+  id: SessionId;
+  user?: string;
+  /** The node that held the connection. */
+  node: NodeId;
+  /** A hash of the session's current resume token (never the token itself). */
+  tokenHash: string;
+  /**
+   * Groups the session is in, each with the last offset known written to its connection (exact after a suspend;
+   * the offset at join time while connected, so a resume after a node crash replays more, never less).
+   */
+  groups: Record<GroupId, number>;
+  /** Epoch ms after which the session can no longer be resumed; null while its connection is up. */
+  expiresAt: number | null;
+  /** The resume window in ms, applied from the moment the holding node is found dead. */
+  windowMs: number;
+}
+
+/** What the replicator calls on the node that started it. Handlers must not throw (they log and drop). */
+export interface ReplicaHandler {
+  /** An event of a group this node watches, in the group's order, at most once per `v`. */
+  onEvent(event: ReplicaEvent): void;
+  /** Another node was found dead; the store has already removed (or will remove) its members with `node-down`. */
+  onNodeDown(node: NodeId): void;
+  /**
+   * The store's connection came back after a loss (possibly empty, e.g. a restarted Redis without persistence).
+   * The node re-asserts its groups and members (see `Replicator.reassert`).
+   */
+  onReconnected(): void;
+  /** Reachability of the store changed; while unreachable, writes fail fast with `UNAVAILABLE`. */
+  onAvailability(available: boolean): void;
+  /** A session this node holds (suspended) was resumed on another node: drop it here without `left` events. */
+  onSessionTaken(session: SessionId): void;
+}
+
+/** Result of `Replicator.join`. */
+export interface JoinOutcome {
+  /** The session was already a member; nothing changed, no event. */
+  already: boolean;
+  /** Version of the `joined` event (or the current version when `already`). */
+  v: number;
+  /** The group's latest message offset at the time of the join. */
+  offset: number;
+  snapshot: GroupSnapshot;
+}
+
+/**
+ * The replication port: where groups, members, messages and sessions are shared between the nodes of a cluster.
+ * The kernel drives every state change through it and applies the events it gets back, so one node with the
+ * in-memory implementation and many nodes on Redis run the same code.
+ *
+ * Guarantees every implementation keeps (tested by one contract suite against each):
+ * - Atomicity: `createGroup`, `join`, `leave`, `rejoin`, `publish` and `discard` are each applied entirely or not at
+ *   all. `maxMembers` holds under concurrent joins from any node; two creates of one id give one `GROUP_EXISTS`.
+ * - Order: each applied change emits one `ReplicaEvent` with the group's next `v`; every node watching the group gets
+ *   the group's events once each, in `v` order. A `message` gets the group's next `offset` (1, 2, 3, ... never reused
+ *   while the group exists).
+ * - Watch: `watch` returns a snapshot; events with `v` at or below the snapshot's are already reflected in it and are
+ *   not delivered after it. A node gets no event of a group it does not watch.
+ * - Failure: while the store is unreachable every method rejects promptly with `RoomsError('UNAVAILABLE')` and no
+ *   change is applied; methods never hang longer than the implementation's command timeout.
+ * - Discard: `discard(.., {ifEmpty:true})` discards only a group that has no member at that instant; of many
+ *   concurrent discards of one group exactly one returns true and emits `discarded`.
+ */
+export interface Replicator {
+  /** This node's id (unique per process start). */
+  readonly nodeId: NodeId;
+  /** Starts the replicator (connections, liveness) and routes events to `handler`. Resolves once usable. */
+  start(handler: ReplicaHandler): Promise<void>;
+  /** Stops everything `start` started: subscriptions, timers, connections, liveness. Idempotent. */
+  close(): Promise<void>;
+
+  /** Creates a group; with `first`, the member joins in the same atomic step. Rejects `GROUP_EXISTS`. Watches it. */
+  createGroup(spec: GroupSpec, first: MemberInfo | null): Promise<GroupSnapshot>;
+  /** Starts receiving a group's events; resolves with its snapshot, or null when the group does not exist. */
+  watch(group: GroupId): Promise<GroupSnapshot | null>;
+  /** Stops receiving a group's events. */
+  unwatch(group: GroupId): Promise<void>;
+  /** Reads a group's snapshot without watching it; null when it does not exist. */
+  snapshot(group: GroupId): Promise<GroupSnapshot | null>;
+  /** Ids of every group in the store. */
+  listGroups(): Promise<GroupId[]>;
+
+  /** Adds a member. Rejects `GROUP_NOT_FOUND` or `GROUP_FULL`; an existing member gives `already: true`. */
+  join(group: GroupId, member: MemberInfo): Promise<JoinOutcome>;
+  /** Removes a member. Resolves with the event's `v`, or null when it was not a member (no event). */
+  leave(group: GroupId, member: SessionId, reason: LeaveReason, data?: unknown): Promise<number | null>;
+  /**
+   * Puts a resumed member back on `member.node`: updates it when present, adds it when absent and the group has room.
+   * Resolves with the event's `v`, or null when the group is missing or full (the session lost that group).
+   */
+  rejoin(group: GroupId, member: MemberInfo): Promise<number | null>;
+  /** Appends a message with the group's next offset and publishes it. Rejects `GROUP_NOT_FOUND`. */
+  publish(
+    group: GroupId,
+    from: SessionId | null,
+    data: unknown,
+    self: boolean,
+  ): Promise<{ offset: number; size: number; v: number }>;
+  /** Discards a group (with `ifEmpty`, only when it has no member). Resolves true when this call discarded it. */
+  discard(group: GroupId, options: { ifEmpty: boolean; reason: 'empty' | 'admin' }): Promise<boolean>;
+  /**
+   * The group's messages after offset `since`, in order. `complete` is false when the bounded history no longer
+   * holds every one of them (the caller must not pretend the replay is whole).
+   */
+  history(group: GroupId, since: number): Promise<{ messages: GroupMessage[]; complete: boolean }>;
+
+  /** Stores a resumable session until `record.expiresAt` (replacing any record of the same id). */
+  saveSession(record: SessionRecord): Promise<void>;
+  /**
+   * Takes a session for resume on this node: atomically checks the token hash and that it is resumable (suspended
+   * and not expired, or held by a node found dead less than `windowMs` ago), moves the record to this node and
+   * tells the node that held it (`onSessionTaken`). Null when unknown, expired, live elsewhere or the hash differs.
+   */
+  takeSession(session: SessionId, tokenHash: string): Promise<SessionRecord | null>;
+  /** Forgets a session (ended by the client, kicked, or its window passed). */
+  dropSession(session: SessionId): Promise<void>;
+
+  /** Ids of the nodes currently alive, this one included. */
+  liveNodes(): NodeId[];
+  /**
+   * After the store came back: writes this node's own groups and members again when they are missing
+   * (never overriding what other nodes wrote) and resubscribes. Resolves with the groups it re-created.
+   */
+  reassert(groups: GroupSnapshot[]): Promise<void>;
+}

@@ -1,0 +1,66 @@
+/** A group's id. Validated at the edges (see `isValidGroupId`). */
+export type GroupId = string;
+/** A session's id; a member's id is its session's id. */
+export type SessionId = string;
+/** A node's id, unique per process start. */
+export type NodeId = string;
+
+/** A group member as every node sees it. `data` is the payload it joined with. */
+export interface MemberInfo {
+  id: SessionId;
+  node: NodeId;
+  user?: string;
+  data?: unknown;
+}
+
+/** Why a member left a group (PROTOCOL.md `left.reason`). */
+export type LeaveReason = 'leave' | 'disconnect' | 'node-down' | 'kicked';
+
+/** Why a group was discarded: it stayed empty past its grace or ttl, or the admin / embedding program said so. */
+export type DiscardReason = 'empty' | 'admin';
+
+/** The lifecycle states a client can observe (`discarded` groups no longer exist). */
+export type GroupState = 'created' | 'active' | 'empty-grace';
+
+/** How a group is configured at create time. Everything but `id` is optional on the way in. */
+export interface GroupOptions {
+  /** May exist with no member (otherwise `create` must also join). Default false. */
+  allowEmpty?: boolean;
+  /** Milliseconds an empty group is kept (in `created` or `empty-grace`); default the node's `emptyGraceMs`. */
+  ttlMs?: number;
+  /** At most this many members; default unlimited. */
+  maxMembers?: number;
+  /** Milliseconds of outbound buffering for this group's events; 0 = none. Interpreted by the delivery side. */
+  intervalMs?: number;
+  /** Public metadata, a JSON object. */
+  meta?: Record<string, unknown>;
+}
+
+/** The stored description of a group, the same on every node. */
+export interface GroupSpec {
+  id: GroupId;
+  allowEmpty: boolean;
+  ttlMs: number | null;
+  maxMembers: number | null;
+  intervalMs: number;
+  meta: Record<string, unknown>;
+  static: boolean;
+}
+
+/** What the `group` op answers. */
+export interface GroupInfo {
+  group: GroupId;
+  state: GroupState;
+  size: number;
+  nodes: NodeId[];
+  meta: Record<string, unknown>;
+  static: boolean;
+}
+
+/** A message of a group's history, with its per-group offset. */
+export interface GroupMessage {
+  group: GroupId;
+  from: SessionId | null;
+  data: unknown;
+  offset: number;
+}
