@@ -34,6 +34,11 @@ export default tseslint.config(
     }
   },
   {
+    // Examples import their own project by its package name, exactly as a user's program would.
+    files: ['**/examples/**/*.ts'],
+    rules: { '@nx/enforce-module-boundaries': 'off' }
+  },
+  {
     files: ['**/*.mjs', '**/*.js'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } }
   }

@@ -37,19 +37,8 @@ export const GROUP_STATES = ['created', 'active', 'empty-grace'] as const;
 /** One of {@link GROUP_STATES}. */
 export type GroupState = (typeof GROUP_STATES)[number];
 
-/** Longest accepted group id, in characters. */
-export const MAX_GROUP_ID_LENGTH = 128;
-
-/**
- * The characters a group id may hold. Ids become Redis keys with `{hash tags}`, so braces, spaces and control
- * characters are excluded. Length is checked separately ({@link MAX_GROUP_ID_LENGTH}).
- */
-export const GROUP_ID_PATTERN = /^[A-Za-z0-9_.:@/#=+-]+$/;
-
-/** True when `id` is a valid group id: a string of 1 to {@link MAX_GROUP_ID_LENGTH} characters of {@link GROUP_ID_PATTERN}. */
-export function isValidGroupId(id: unknown): id is string {
-  return typeof id === 'string' && id.length > 0 && id.length <= MAX_GROUP_ID_LENGTH && GROUP_ID_PATTERN.test(id);
-}
+// Group id rules live in the kernel (the embedding API validates ids too); the wire re-exports them.
+export { GROUP_ID_PATTERN, MAX_GROUP_ID_LENGTH, isValidGroupId } from '@rooms/core';
 
 /** Largest `interval` (ms of outbound buffering) a `create` may ask for. */
 export const MAX_INTERVAL_MS = 60_000;

@@ -1,10 +1,14 @@
-/**
- * What a group id may be: 1 to 128 characters of letters, digits and `_ . : @ / # = + -`. No braces or spaces,
- * because ids become Redis keys with `{hash tags}`.
- */
-export const GROUP_ID_PATTERN = /^[A-Za-z0-9_.:@/#=+-]{1,128}$/;
+/** Longest accepted group id, in characters. */
+export const MAX_GROUP_ID_LENGTH = 128;
 
-/** True when `id` is a valid group id (see `GROUP_ID_PATTERN`). */
+/**
+ * The characters a group id may hold: letters, digits and `_ . : @ / # = + -`. Ids become Redis keys with
+ * `{hash tags}`, so braces, spaces and control characters are excluded. Length is checked separately
+ * (`MAX_GROUP_ID_LENGTH`).
+ */
+export const GROUP_ID_PATTERN = /^[A-Za-z0-9_.:@/#=+-]+$/;
+
+/** True when `id` is a valid group id: a string of 1 to `MAX_GROUP_ID_LENGTH` characters of `GROUP_ID_PATTERN`. */
 export function isValidGroupId(id: unknown): id is string {
-  return typeof id === 'string' && GROUP_ID_PATTERN.test(id);
+  return typeof id === 'string' && id.length > 0 && id.length <= MAX_GROUP_ID_LENGTH && GROUP_ID_PATTERN.test(id);
 }
