@@ -60,7 +60,8 @@ export class MembershipRegistry {
   remove(group: GroupId, session: SessionId): boolean {
     const entry = this.bySession.get(session);
     if (!entry?.groups.delete(group)) return false;
-    if (entry.latest === group) entry.latest = null;
+    // `groups` keeps join order, so its last entry is the newest group the session is still in.
+    if (entry.latest === group) entry.latest = lastOf(entry.groups);
     this.removeFromGroup(group, session);
     return true;
   }
@@ -111,4 +112,10 @@ export class MembershipRegistry {
     sessions.delete(session);
     if (sessions.size === 0) this.byGroup.delete(group);
   }
+}
+
+function lastOf(groups: Set<GroupId>): GroupId | null {
+  let last: GroupId | null = null;
+  for (const group of groups) last = group;
+  return last;
 }

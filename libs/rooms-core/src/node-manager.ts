@@ -435,6 +435,16 @@ export class NodeManager {
     return { groups: this.registry.groupsOf(session), latest: this.registry.latestOf(session) };
   }
 
+  /**
+   * A group's messages after offset `since`, in offset order (PROTOCOL.md `join` with `since`). `complete` is false
+   * when the bounded history no longer holds every one of them. Rejects `GROUP_NOT_FOUND`, `UNAVAILABLE`.
+   */
+  async history(group: GroupId, since: number): Promise<{ messages: GroupMessage[]; complete: boolean }> {
+    this.assertOpen();
+    this.requireGroupId(group);
+    return this.replicator.history(group, since);
+  }
+
   /** Ids of every group in the store (admin listing). */
   async listGroups(): Promise<GroupId[]> {
     this.assertOpen();
@@ -528,14 +538,19 @@ export class NodeManager {
   }
 
   private applyJoined(local: LocalGroup, member: MemberInfo): void {
+    const known = local.members.get(member.id);
     local.members.set(member.id, member);
     if (member.node === this.nodeId && !this.registry.add(local.id, member.id)) {
       // The session ended while its join was in flight: take the member out again.
       void this.leaveInStore(local.id, member.id, 'disconnect');
     }
-    const event: DeliveryEvent = { ev: 'joined', group: local.id, member };
-    if (member.data !== undefined) event.data = member.data;
-    this.deliver(local, event, member.id);
+    // A member this replica already shows on that node is being re-asserted after the store lost it: the local
+    // members knew it all along, so they are not told it joined.
+    if (known?.node !== member.node) {
+      const event: DeliveryEvent = { ev: 'joined', group: local.id, member };
+      if (member.data !== undefined) event.data = member.data;
+      this.deliver(local, event, member.id);
+    }
     local.actor?.send({ type: 'SIZE', size: local.members.size });
   }
 

@@ -1,0 +1,176 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createActor } from 'xstate';
+import { GroupMachine, visibleState } from '../src/index.js';
+import type { GroupMachineInput } from '../src/index.js';
+
+const GRACE = 1000;
+
+function startGroup(overrides: Partial<GroupMachineInput> = {}) {
+  const listener = { onGraceExpired: vi.fn(), onTick: vi.fn() };
+  const input: GroupMachineInput = { id: 'g', static: false, graceMs: GRACE, size: 0, everActive: false, tickMs: 0, listener, ...overrides };
+  const actor = createActor(GroupMachine, { input }).start();
+  return { actor, listener, state: () => actor.getSnapshot().value };
+}
+
+describe('GroupMachine', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('goes from created to active on the first member', () => {
+    const { actor, state } = startGroup();
+    expect(state()).toBe('created');
+    actor.send({ type: 'SIZE', size: 1 });
+    expect(state()).toBe('active');
+    expect(actor.getSnapshot().context.size).toBe(1);
+    actor.stop();
+  });
+
+  it('starts active when the snapshot has members', () => {
+    const { actor, state } = startGroup({ size: 2, everActive: true });
+    expect(state()).toBe('active');
+    actor.stop();
+  });
+
+  it('reports the expiry of a created group once, exactly when its grace ends', async () => {
+    const { actor, listener, state } = startGroup();
+    await vi.advanceTimersByTimeAsync(GRACE - 1);
+    expect(listener.onGraceExpired).not.toHaveBeenCalled();
+    await vi.advanceTimersByTimeAsync(1);
+    expect(listener.onGraceExpired).toHaveBeenCalledTimes(1);
+    expect(listener.onGraceExpired).toHaveBeenCalledWith('g');
+    // The actor waits for the node's discard; it reports nothing more by itself.
+    await vi.advanceTimersByTimeAsync(10 * GRACE);
+    expect(listener.onGraceExpired).toHaveBeenCalledTimes(1);
+    expect(state()).toBe('created');
+    actor.stop();
+  });
+
+  it('does not expire a created group that got a member', async () => {
+    const { actor, listener, state } = startGroup();
+    await vi.advanceTimersByTimeAsync(GRACE / 2);
+    actor.send({ type: 'SIZE', size: 1 });
+    await vi.advanceTimersByTimeAsync(10 * GRACE);
+    expect(listener.onGraceExpired).not.toHaveBeenCalled();
+    expect(state()).toBe('active');
+    actor.stop();
+  });
+
+  it('goes from active to empty-grace when the last member leaves', () => {
+    const { actor, state } = startGroup({ size: 2, everActive: true });
+    actor.send({ type: 'SIZE', size: 1 });
+    expect(state()).toBe('active');
+    actor.send({ type: 'SIZE', size: 0 });
+    expect(state()).toBe('empty-grace');
+    actor.stop();
+  });
+
+  it('returns from empty-grace to active on a join and cancels the grace timer', async () => {
+    const { actor, listener, state } = startGroup({ size: 1, everActive: true });
+    actor.send({ type: 'SIZE', size: 0 });
+    await vi.advanceTimersByTimeAsync(GRACE - 1);
+    actor.send({ type: 'SIZE', size: 1 });
+    expect(state()).toBe('active');
+    expect(vi.getTimerCount()).toBe(0);
+    await vi.advanceTimersByTimeAsync(10 * GRACE);
+    expect(listener.onGraceExpired).not.toHaveBeenCalled();
+    actor.stop();
+  });
+
+  it('reports the expiry of an empty-grace group once, exactly when its grace ends', async () => {
+    const { actor, listener, state } = startGroup({ size: 1, everActive: true });
+    await vi.advanceTimersByTimeAsync(5 * GRACE);
+    actor.send({ type: 'SIZE', size: 0 });
+    await vi.advanceTimersByTimeAsync(GRACE - 1);
+    expect(listener.onGraceExpired).not.toHaveBeenCalled();
+    await vi.advanceTimersByTimeAsync(1);
+    expect(listener.onGraceExpired).toHaveBeenCalledTimes(1);
+    expect(listener.onGraceExpired).toHaveBeenCalledWith('g');
+    await vi.advanceTimersByTimeAsync(10 * GRACE);
+    expect(listener.onGraceExpired).toHaveBeenCalledTimes(1);
+    expect(state()).toBe('empty-grace');
+    actor.stop();
+  });
+
+  it('restarts a whole grace on RETRY after an expiry (empty-grace)', async () => {
+    const { actor, listener } = startGroup({ size: 0, everActive: true });
+    await vi.advanceTimersByTimeAsync(GRACE);
+    expect(listener.onGraceExpired).toHaveBeenCalledTimes(1);
+    actor.send({ type: 'RETRY' });
+    await vi.advanceTimersByTimeAsync(GRACE - 1);
+    expect(listener.onGraceExpired).toHaveBeenCalledTimes(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(listener.onGraceExpired).toHaveBeenCalledTimes(2);
+    actor.stop();
+  });
+
+  it('restarts a whole grace on RETRY in created, also before the first expiry', async () => {
+    const { actor, listener, state } = startGroup();
+    await vi.advanceTimersByTimeAsync(GRACE / 2);
+    actor.send({ type: 'RETRY' });
+    expect(state()).toBe('created');
+    await vi.advanceTimersByTimeAsync(GRACE - 1);
+    expect(listener.onGraceExpired).not.toHaveBeenCalled();
+    await vi.advanceTimersByTimeAsync(1);
+    expect(listener.onGraceExpired).toHaveBeenCalledTimes(1);
+    actor.stop();
+  });
+
+  it('starts a static group active, lets it go to empty-grace and never expires it', async () => {
+    const { actor, listener, state } = startGroup({ static: true });
+    expect(state()).toBe('active');
+    actor.send({ type: 'SIZE', size: 1 });
+    actor.send({ type: 'SIZE', size: 0 });
+    expect(state()).toBe('empty-grace');
+    await vi.advanceTimersByTimeAsync(100 * GRACE);
+    expect(listener.onGraceExpired).not.toHaveBeenCalled();
+    expect(state()).toBe('empty-grace');
+    actor.stop();
+  });
+
+  it('ends the actor on DISCARDED: final state, status done, no timer left', async () => {
+    const { actor, listener, state } = startGroup({ size: 0, everActive: true, tickMs: 100 });
+    actor.send({ type: 'DISCARDED' });
+    expect(state()).toBe('discarded');
+    expect(actor.getSnapshot().status).toBe('done');
+    expect(visibleState(state())).toBeNull();
+    expect(vi.getTimerCount()).toBe(0);
+    await vi.advanceTimersByTimeAsync(10 * GRACE);
+    expect(listener.onGraceExpired).not.toHaveBeenCalled();
+    expect(listener.onTick).not.toHaveBeenCalled();
+  });
+
+  it('fires the tick every N ms and stops it with the actor', async () => {
+    const { actor, listener } = startGroup({ size: 1, everActive: true, tickMs: 100 });
+    await vi.advanceTimersByTimeAsync(99);
+    expect(listener.onTick).not.toHaveBeenCalled();
+    await vi.advanceTimersByTimeAsync(1);
+    expect(listener.onTick).toHaveBeenCalledTimes(1);
+    expect(listener.onTick).toHaveBeenCalledWith('g');
+    await vi.advanceTimersByTimeAsync(200);
+    expect(listener.onTick).toHaveBeenCalledTimes(3);
+    actor.stop();
+    expect(vi.getTimerCount()).toBe(0);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(listener.onTick).toHaveBeenCalledTimes(3);
+  });
+
+  it('starts in empty-grace when the group had members and has none now', async () => {
+    const { actor, listener, state } = startGroup({ size: 0, everActive: true });
+    expect(state()).toBe('empty-grace');
+    await vi.advanceTimersByTimeAsync(GRACE);
+    expect(listener.onGraceExpired).toHaveBeenCalledTimes(1);
+    actor.stop();
+  });
+
+  it('maps snapshot values to client-visible states', () => {
+    expect(visibleState('created')).toBe('created');
+    expect(visibleState('active')).toBe('active');
+    expect(visibleState('empty-grace')).toBe('empty-grace');
+    expect(visibleState('starting')).toBeNull();
+    expect(visibleState('discarded')).toBeNull();
+  });
+});

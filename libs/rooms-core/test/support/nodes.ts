@@ -1,0 +1,60 @@
+import { InMemoryReplicator, InMemoryStore, NodeManager } from '../../src/index.js';
+import type { NodeManagerOptions, RoomsError } from '../../src/index.js';
+import { expect } from 'vitest';
+import { RecordingDelivery } from './recording-delivery.js';
+
+/** A started node of a test with the port that records what it delivered. */
+export interface TestNode {
+  node: NodeManager;
+  delivery: RecordingDelivery;
+  replicator: InMemoryReplicator;
+}
+
+/** Options of `TestNodes.start`: any `NodeManagerOptions` but the delivery and replicator, plus the node id. */
+export type TestNodeOptions = Omit<Partial<NodeManagerOptions>, 'replicator' | 'nodeId'> & { id?: string };
+
+/**
+ * TestNodes: starts nodes on one shared `InMemoryStore` and closes them all in `closeAll` (call it in `afterEach`),
+ * so every test leaves nothing running. Create it inside the test (after `vi.useFakeTimers()` when used), because
+ * the store captures `Date.now` when it is built.
+ */
+export class TestNodes {
+  readonly store: InMemoryStore;
+  private readonly started: NodeManager[] = [];
+  private count = 0;
+
+  constructor(store: InMemoryStore = new InMemoryStore()) {
+    this.store = store;
+  }
+
+  /** Starts a node on the shared store, with a `RecordingDelivery` unless `delivery` is given. */
+  async start(options: TestNodeOptions = {}): Promise<TestNode> {
+    const { id, ...rest } = options;
+    const replicator = new InMemoryReplicator(id ?? `node-${++this.count}`, this.store);
+    const delivery = new RecordingDelivery();
+    const node = new NodeManager({ delivery, ...rest, replicator });
+    this.started.push(node);
+    await node.start();
+    return { node, delivery, replicator };
+  }
+
+  /** Closes every node started here. */
+  async closeAll(): Promise<void> {
+    await Promise.all(this.started.splice(0).map((node) => node.close()));
+  }
+}
+
+/** Registers each session on `node`. */
+export async function registerAll(node: NodeManager, ...sessions: string[]): Promise<void> {
+  for (const session of sessions) await node.registerSession(session);
+}
+
+/** Awaits `promise` expecting a rejection with a `RoomsError` of `code`; returns the error for further checks. */
+export async function expectRoomsError(promise: Promise<unknown>, code: RoomsError['code']): Promise<RoomsError> {
+  const error: unknown = await promise.then(
+    () => new Error(`expected ${code}, but the operation succeeded`),
+    (reason: unknown) => reason,
+  );
+  expect(error).toMatchObject({ name: 'RoomsError', code });
+  return error as RoomsError;
+}
