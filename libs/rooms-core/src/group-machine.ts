@@ -1,4 +1,6 @@
 import { assertEvent, enqueueActions, fromCallback, setup } from 'xstate';
+import type { Clock } from './clock.js';
+import { systemClock } from './clock.js';
 import type { GroupId, GroupState } from './types.js';
 
 /** What a group actor reports to the node that supervises it. One object serves every actor of a node. */
@@ -23,6 +25,8 @@ export interface GroupMachineInput {
   /** Tick period in ms; 0 = no tick. */
   tickMs: number;
   listener: GroupLifecycleListener;
+  /** Drives the tick (lifecycle delays use the actor's own clock). Default the global timers. */
+  clock?: Clock;
 }
 
 interface GroupContext {
@@ -33,6 +37,7 @@ interface GroupContext {
   size: number;
   tickMs: number;
   listener: GroupLifecycleListener;
+  clock: Clock;
 }
 
 /** Events a group actor accepts. */
@@ -44,9 +49,13 @@ export type GroupMachineEvent =
   /** A discard attempt after expiry failed (store unreachable): wait a whole grace again, then retry. */
   | { type: 'RETRY' };
 
-const ticker = fromCallback<{ type: 'noop' }, { everyMs: number; onTick: () => void }>(({ input }) => {
-  const handle = setInterval(input.onTick, input.everyMs);
-  return () => clearInterval(handle);
+const ticker = fromCallback<{ type: 'noop' }, { everyMs: number; onTick: () => void; clock: Clock }>(({ input }) => {
+  const { clock, everyMs, onTick } = input;
+  let handle = clock.setTimeout(function tick() {
+    handle = clock.setTimeout(tick, everyMs);
+    onTick();
+  }, everyMs);
+  return () => clock.clearTimeout(handle);
 });
 
 /**
@@ -82,8 +91,8 @@ export const GroupMachine = setup({
     reportExpiry: ({ context }) => context.listener.onGraceExpired(context.id),
     startTicker: enqueueActions(({ context, enqueue }) => {
       if (context.tickMs <= 0) return;
-      const { listener, id } = context;
-      enqueue.spawnChild('ticker', { id: 'ticker', input: { everyMs: context.tickMs, onTick: () => listener.onTick(id) } });
+      const { listener, id, clock } = context;
+      enqueue.spawnChild('ticker', { id: 'ticker', input: { everyMs: context.tickMs, onTick: () => listener.onTick(id), clock } });
     }),
   },
 }).createMachine({
@@ -97,6 +106,7 @@ export const GroupMachine = setup({
     size: input.size,
     tickMs: input.tickMs,
     listener: input.listener,
+    clock: input.clock ?? systemClock,
   }),
   entry: 'startTicker',
   initial: 'starting',

@@ -61,7 +61,7 @@ export class InMemoryReplicator implements Replicator {
     return this.store.rejoin(this.nodeId, group, member);
   }
 
-  async publish(group: GroupId, from: SessionId | null, data: unknown, self: boolean): Promise<{ offset: number; size: number; v: number }> {
+  async publish(group: GroupId, from: SessionId | null, data: unknown, self: boolean): Promise<{ offset: number; size: number }> {
     return this.store.publish(this.nodeId, group, from, data, self);
   }
 
@@ -81,8 +81,8 @@ export class InMemoryReplicator implements Replicator {
     return this.store.takeSession(this.nodeId, session, tokenHash);
   }
 
-  async dropSession(session: SessionId): Promise<void> {
-    this.store.dropSession(this.nodeId, session);
+  async dropSession(session: SessionId, ifNode?: NodeId): Promise<boolean> {
+    return this.store.dropSession(this.nodeId, session, ifNode);
   }
 
   liveNodes(): NodeId[] {

@@ -14,6 +14,8 @@ interface StoredGroup {
   everActive: boolean;
   /** Ring of the latest messages, allocated on the first message; slot = offset % size. */
   history: MessageEvent[] | null;
+  /** The first offset the history can hold: 1, or after the offsets a re-created group inherited. */
+  historyFrom: number;
 }
 
 /** One attached node, as the store sees it. */
@@ -58,14 +60,12 @@ export class InMemoryStore {
     this.nodes.set(node, { handler, watching: new Set(), alive: true, diedAt: null });
   }
 
-  /** Detaches a node that closed cleanly: it stops receiving events. Its entries stay (the node removed them). */
+  /**
+   * Detaches a node that closed: for the others it is gone like a crashed node (members it still has leave with
+   * `node-down`; its sessions stay resumable elsewhere for their window).
+   */
   detach(node: NodeId): void {
-    const entry = this.nodes.get(node);
-    if (entry?.alive) {
-      entry.alive = false;
-      entry.watching.clear();
-      entry.diedAt = this.now();
-    }
+    this.killNode(node);
   }
 
   /** Ids of the attached nodes still alive. */
@@ -122,7 +122,7 @@ export class InMemoryStore {
   createGroup(node: NodeId, spec: GroupSpec, first: MemberInfo | null): GroupSnapshot {
     this.check(node);
     if (this.groups.has(spec.id)) throw new RoomsError('GROUP_EXISTS');
-    const group: StoredGroup = { spec, members: new Map(), offset: 0, v: 0, everActive: false, history: null };
+    const group: StoredGroup = { spec, members: new Map(), offset: 0, v: 0, everActive: false, history: null, historyFrom: 1 };
     if (first) {
       group.members.set(first.id, first);
       group.everActive = true;
@@ -161,16 +161,15 @@ export class InMemoryStore {
   }
 
   /** @internal */
-  join(node: NodeId, id: GroupId, member: MemberInfo): { already: boolean; v: number; offset: number; snapshot: GroupSnapshot } {
+  join(node: NodeId, id: GroupId, member: MemberInfo): { already: boolean; v: number; offset: number } {
     const group = this.require(node, id);
-    if (group.members.has(member.id)) return { already: true, v: group.v, offset: group.offset, snapshot: toSnapshot(group) };
+    if (group.members.has(member.id)) return { already: true, v: group.v, offset: group.offset };
     if (group.spec.maxMembers !== null && group.members.size >= group.spec.maxMembers) throw new RoomsError('GROUP_FULL');
     group.members.set(member.id, member);
     group.everActive = true;
     const v = ++group.v;
-    const snapshot = toSnapshot(group);
     this.emit(id, { type: 'joined', group: id, v, member, size: group.members.size });
-    return { already: false, v, offset: group.offset, snapshot };
+    return { already: false, v, offset: group.offset };
   }
 
   /** @internal */
@@ -193,15 +192,16 @@ export class InMemoryStore {
     if (!group) return null;
     const previous = group.members.get(member.id);
     if (!previous && group.spec.maxMembers !== null && group.members.size >= group.spec.maxMembers) return null;
-    group.members.set(member.id, member);
+    const moved = previous ? { ...previous, node: member.node } : member;
+    group.members.set(member.id, moved);
     group.everActive = true;
     const v = ++group.v;
-    this.emit(id, { type: 'rejoined', group: id, v, member, previousNode: previous?.node ?? null, size: group.members.size });
+    this.emit(id, { type: 'rejoined', group: id, v, member: moved, previousNode: previous?.node ?? null, size: group.members.size });
     return v;
   }
 
   /** @internal */
-  publish(node: NodeId, id: GroupId, from: SessionId | null, data: unknown, self: boolean): { offset: number; size: number; v: number } {
+  publish(node: NodeId, id: GroupId, from: SessionId | null, data: unknown, self: boolean): { offset: number; size: number } {
     const group = this.require(node, id);
     const offset = ++group.offset;
     const v = ++group.v;
@@ -209,7 +209,7 @@ export class InMemoryStore {
     const history = (group.history ??= new Array<MessageEvent>(this.historySize));
     history[offset % this.historySize] = event;
     this.emit(id, event);
-    return { offset, size: group.members.size, v };
+    return { offset, size: group.members.size };
   }
 
   /** @internal */
@@ -227,7 +227,7 @@ export class InMemoryStore {
   /** @internal */
   history(node: NodeId, id: GroupId, since: number): { messages: GroupMessage[]; complete: boolean } {
     const group = this.require(node, id);
-    const oldest = Math.max(1, group.offset - this.historySize + 1);
+    const oldest = Math.max(group.historyFrom, group.offset - this.historySize + 1);
     const first = Math.max(since + 1, oldest);
     const messages: GroupMessage[] = [];
     for (let offset = first; offset <= group.offset; offset++) {
@@ -264,9 +264,12 @@ export class InMemoryStore {
   }
 
   /** @internal */
-  dropSession(node: NodeId, id: SessionId): void {
+  dropSession(node: NodeId, id: SessionId, ifNode: NodeId | undefined): boolean {
     this.check(node);
+    const record = this.sessions.get(id);
+    if (ifNode !== undefined && record?.node !== ifNode) return false;
     this.sessions.delete(id);
+    return true;
   }
 
   /** @internal Re-creates groups and members a node holds when the store lost them; never overrides. */
@@ -276,7 +279,7 @@ export class InMemoryStore {
       let group = this.groups.get(snap.spec.id);
       if (!group) {
         // Offsets must not go back: continue from the highest the node saw.
-        group = { spec: snap.spec, members: new Map(), offset: snap.offset, v: snap.v, everActive: snap.everActive, history: null };
+        group = { spec: snap.spec, members: new Map(), offset: snap.offset, v: snap.v, everActive: snap.everActive, history: null, historyFrom: snap.offset + 1 };
         this.groups.set(snap.spec.id, group);
       }
       for (const member of snap.members) {

@@ -96,6 +96,12 @@ export class MembershipRegistry {
     return this.bySession.get(session)?.latest ?? null;
   }
 
+  /** Forgets every session and group. */
+  clear(): void {
+    this.byGroup.clear();
+    this.bySession.clear();
+  }
+
   /** Number of registered sessions. */
   get sessionCount(): number {
     return this.bySession.size;

@@ -131,6 +131,7 @@ export class NodeManager {
   private state: 'new' | 'starting' | 'started' | 'closed' = 'new';
   private closing: Promise<void> | null = null;
   private storeAvailable = true;
+  private leaveRetryTimer: unknown = null;
 
   constructor(options: NodeManagerOptions) {
     this.options = options;
@@ -148,7 +149,7 @@ export class NodeManager {
     });
   }
 
-  /** True once started and until closed; false while the store is unreachable. */
+  /** True once started and until closed, except while draining or while the store is unreachable (for `/readyz`). */
   get ready(): boolean {
     return this.state === 'started' && this.storeAvailable && !this.draining;
   }
@@ -203,7 +204,8 @@ export class NodeManager {
    * Leaves the store cannot take now are retried when it is back.
    */
   async unregisterSession(session: SessionId, reason: LeaveReason = 'disconnect'): Promise<void> {
-    const groups = this.registry.unregister(session);
+    // Groups of a failed resume are only in the suspension's offsets: they are left too.
+    const groups = [...new Set([...this.registry.unregister(session), ...this.sessions.suspendedGroups(session)])];
     this.sessions.delete(session);
     await Promise.all(groups.map((group) => this.leaveInStore(group, session, reason)));
     await this.replicator.dropSession(session).catch((error: unknown) => this.logger.warn({ err: error, session }, 'dropSession failed'));
@@ -230,6 +232,9 @@ export class NodeManager {
    * Resumes a session on this node (it may have been held by another, dead or alive): checks the token hash,
    * moves its memberships here (members get `rejoined`) and returns, per group, the messages after the last offset
    * written to the old connection. `newTokenHash` replaces the old one. Null when the session cannot be resumed.
+   * Live events for the session reach the delivery port as soon as each group is rejoined, before this resolves:
+   * a caller that writes to a connection holds them until it wrote the replay (dropping offsets the replay had).
+   * On a store failure midway the session is rolled back to suspended here (resumable again) and this rejects.
    */
   async resumeSession(session: SessionId, tokenHash: string, newTokenHash: string): Promise<ResumeResult | null> {
     this.assertOpen();
@@ -239,13 +244,10 @@ export class NodeManager {
     this.sessions.resume(session, record.user, newTokenHash);
     const result: ResumeResult = { groups: [], lost: [] };
     for (const [group, since] of Object.entries(record.groups)) {
-      const member: MemberInfo = { id: session, node: this.nodeId };
-      if (record.user !== undefined) member.user = record.user;
-      const previous = this.groups.get(group)?.members.get(session);
-      if (previous?.data !== undefined) member.data = previous.data;
+      // The store keeps the member's join `data` (rejoin merges into the stored member).
+      const member = this.memberFor(session, undefined);
       try {
-        const local = await this.acquire(group);
-        local.pending++;
+        const local = await this.hold(group);
         try {
           const v = await this.replicator.rejoin(group, member);
           if (v === null) {
@@ -253,15 +255,24 @@ export class NodeManager {
             continue;
           }
           await local.applied(v);
+          this.registry.touch(session, group);
           const history = await this.replicator.history(group, since);
           result.groups.push({ group, since, messages: history.messages, complete: history.complete });
         } finally {
-          local.pending--;
-          this.maybeRelease(local);
+          this.done(local);
         }
       } catch (error) {
-        if (!(error instanceof RoomsError) || error.code !== 'GROUP_NOT_FOUND') throw error;
-        result.lost.push(group);
+        if (error instanceof RoomsError && error.code === 'GROUP_NOT_FOUND') {
+          result.lost.push(group);
+          continue;
+        }
+        // Roll back to "suspended here": the session stays resumable for a window and ends with `disconnect`,
+        // also in the groups not rejoined yet (their members still point at the old node).
+        // The client never saw the new token: the old one stays valid for the retry.
+        this.sessions.resume(session, record.user, tokenHash);
+        this.sessions.suspend(session, record.groups);
+        await this.saveSessionRecord(session);
+        throw error;
       }
     }
     await this.saveSessionRecord(session);
@@ -296,16 +307,13 @@ export class NodeManager {
       static: false,
     };
     const first = join && session !== null ? this.memberFor(session, request.data) : null;
+    const snapshot = await this.replicator.createGroup(spec, first);
     if (request.tick) this.ticks.set(id, request.tick);
-    let snapshot: GroupSnapshot;
-    try {
-      snapshot = await this.replicator.createGroup(spec, first);
-    } catch (error) {
-      if (request.tick && !this.groups.has(id)) this.ticks.delete(id);
-      throw error;
-    }
     const local = this.adopt(snapshot);
-    if (first) this.registry.add(id, first.id);
+    if (first && !this.registry.add(id, first.id)) {
+      // The session ended while the create was in flight: take the member out again.
+      void this.leaveInStore(id, first.id, 'disconnect');
+    }
     if (session !== null) this.registry.touch(session, id);
     if (first) await this.saveSessionRecord(first.id);
     const result: CreateResult = { group: id, members: [...local.members.values()] };
@@ -323,8 +331,7 @@ export class NodeManager {
     this.requireGroupId(group);
     const context: HookContext = { op: 'join', session, group, data: options.data };
     await this.before(context);
-    const local = await this.acquire(group);
-    local.pending++;
+    const local = await this.hold(group);
     let result: JoinResult;
     try {
       if (this.registry.has(group, session)) {
@@ -338,15 +345,17 @@ export class NodeManager {
         result = { group, members: [...local.members.values()], already: outcome.already, offset: outcome.offset };
       }
     } finally {
-      local.pending--;
-      this.maybeRelease(local);
+      this.done(local);
     }
     if (!result.already) await this.saveSessionRecord(session);
     await this.after(context, result);
     return result;
   }
 
-  /** Removes a session from a group; members get `left` with reason `leave`. Rejects `NOT_MEMBER`, `GROUP_NOT_FOUND`. */
+  /**
+   * Removes a session from a group; members get `left` with reason `leave`. Rejects `NOT_MEMBER`, `GROUP_NOT_FOUND`,
+   * `FORBIDDEN` (hook), `UNAVAILABLE`.
+   */
   async leave(session: SessionId, group: GroupId, options: { data?: unknown } = {}): Promise<{ group: GroupId }> {
     this.assertOpen();
     this.requireSession(session);
@@ -357,14 +366,18 @@ export class NodeManager {
       await this.requireExists(group);
       throw new RoomsError('NOT_MEMBER');
     }
-    const local = this.groups.get(group);
-    const v = await this.replicator.leave(group, session, 'leave', options.data);
-    if (v === null) {
+    const local = await this.hold(group);
+    try {
+      const v = await this.replicator.leave(group, session, 'leave', options.data);
+      if (v === null) {
+        this.registry.remove(group, session);
+        throw new RoomsError('NOT_MEMBER');
+      }
+      await local.applied(v);
       this.registry.remove(group, session);
-      throw new RoomsError('NOT_MEMBER');
+    } finally {
+      this.done(local);
     }
-    if (local) await local.applied(v);
-    this.registry.remove(group, session);
     await this.saveSessionRecord(session);
     const result = { group };
     await this.after(context, result);
@@ -552,6 +565,7 @@ export class NodeManager {
       this.deliver(local, event, member.id);
     }
     local.actor?.send({ type: 'SIZE', size: local.members.size });
+    this.maybeRelease(local);
   }
 
   private applyLeft(local: LocalGroup, member: MemberInfo, reason: LeaveReason, data: unknown): void {
@@ -568,7 +582,9 @@ export class NodeManager {
   private applyRejoined(local: LocalGroup, member: MemberInfo, previousNode: NodeId | null): void {
     local.members.set(member.id, member);
     if (previousNode === this.nodeId && member.node !== this.nodeId) this.registry.remove(local.id, member.id);
-    if (member.node === this.nodeId) this.registry.add(local.id, member.id);
+    if (member.node === this.nodeId && !this.registry.add(local.id, member.id)) {
+      void this.leaveInStore(local.id, member.id, 'disconnect');
+    }
     const event: DeliveryEvent = { ev: 'rejoined', group: local.id, member };
     const payload = this.options.rejoinMessage?.(member, local.id);
     if (payload !== undefined) event.data = payload;
@@ -605,6 +621,26 @@ export class NodeManager {
 
   // ---- group supervision ---------------------------------------------------------------------------------------
 
+  /**
+   * The local replica of a group with one more operation counted as in flight (`pending`), so it cannot be released
+   * before the caller's `done(local)`. Re-acquires when the replica was replaced or released while being watched.
+   */
+  private async hold(group: GroupId): Promise<LocalGroup> {
+    for (;;) {
+      const local = await this.acquire(group);
+      if (this.groups.get(group) === local) {
+        local.pending++;
+        return local;
+      }
+    }
+  }
+
+  /** Ends an operation counted by `hold`. */
+  private done(local: LocalGroup): void {
+    local.pending--;
+    this.maybeRelease(local);
+  }
+
   /** The local replica of a group, watching it first when needed. Rejects `GROUP_NOT_FOUND`. */
   private async acquire(group: GroupId): Promise<LocalGroup> {
     const known = this.groups.get(group);
@@ -639,6 +675,7 @@ export class NodeManager {
         everActive: snapshot.everActive,
         tickMs: this.ticks.get(local.id)?.everyMs ?? 0,
         listener: this.lifecycle,
+        clock: this.clock,
       },
     });
     local.actor = actor;
@@ -672,7 +709,11 @@ export class NodeManager {
     if (!local) return;
     try {
       const discarded = await this.replicator.discard(group, { ifEmpty: true, reason: 'empty' });
-      if (!discarded && this.groups.get(group) === local) await this.resync(local);
+      if (!discarded && this.groups.get(group) === local) {
+        await this.resync(local);
+        // Someone joined and left again meanwhile: the actor's grace is spent, so start another one.
+        if (this.groups.get(group) === local && local.members.size === 0) local.actor?.send({ type: 'RETRY' });
+      }
     } catch (error) {
       this.logger.warn({ err: error, group }, 'discard after grace failed; retrying after another grace');
       local.actor?.send({ type: 'RETRY' });
@@ -712,10 +753,7 @@ export class NodeManager {
   /** After the store came back: retry refused leaves, re-assert our groups and members, then resync every replica. */
   private async reconcile(): Promise<void> {
     try {
-      for (const [key, leave] of [...this.pendingLeaves]) {
-        this.pendingLeaves.delete(key);
-        await this.leaveInStore(leave.group, leave.session, leave.reason);
-      }
+      await this.retryLeaves();
       const mine: GroupSnapshot[] = [...this.groups.values()].map((local) => ({
         spec: local.spec,
         members: [...local.members.values()].filter((m) => m.node === this.nodeId && this.registry.has(local.id, m.id)),
@@ -743,8 +781,25 @@ export class NodeManager {
       await this.replicator.leave(group, session, reason);
     } catch (error) {
       if (error instanceof RoomsError && error.code === 'GROUP_NOT_FOUND') return;
-      this.logger.warn({ err: error, group, session }, 'leave refused by the store; retried when it is back');
+      this.logger.warn({ err: error, group, session }, 'leave refused by the store; retried until it takes it');
       this.pendingLeaves.set(`${group}\u0000${session}`, { group, session, reason });
+      this.scheduleLeaveRetry();
+    }
+  }
+
+  /** Retries refused leaves every second while any is left (a timeout may refuse one while the store looks up). */
+  private scheduleLeaveRetry(): void {
+    if (this.leaveRetryTimer !== null || this.state === 'closed') return;
+    this.leaveRetryTimer = this.clock.setTimeout(() => {
+      this.leaveRetryTimer = null;
+      void this.retryLeaves();
+    }, 1000);
+  }
+
+  private async retryLeaves(): Promise<void> {
+    for (const [key, leave] of [...this.pendingLeaves]) {
+      this.pendingLeaves.delete(key);
+      await this.leaveInStore(leave.group, leave.session, leave.reason);
     }
   }
 
@@ -760,6 +815,12 @@ export class NodeManager {
 
   private async expireSession(session: SessionId): Promise<void> {
     try {
+      // Only while the store still says the session is ours: a resume elsewhere may have won the race with this timer.
+      if (!(await this.replicator.dropSession(session, this.nodeId))) {
+        this.registry.unregister(session);
+        this.sessions.delete(session);
+        return;
+      }
       await this.unregisterSession(session, 'disconnect');
     } catch (error) {
       this.logger.error({ err: error, session }, 'ending an expired session failed');
@@ -811,6 +872,10 @@ export class NodeManager {
 
   private async shutdown(): Promise<void> {
     this.state = 'closed';
+    if (this.leaveRetryTimer !== null) this.clock.clearTimeout(this.leaveRetryTimer);
+    this.leaveRetryTimer = null;
+    this.pendingLeaves.clear();
+    this.registry.clear();
     this.sessions.clear();
     for (const local of [...this.groups.values()]) this.forget(local);
     this.ticks.clear();

@@ -74,7 +74,6 @@ export interface JoinOutcome {
   v: number;
   /** The group's latest message offset at the time of the join. */
   offset: number;
-  snapshot: GroupSnapshot;
 }
 
 /**
@@ -119,17 +118,13 @@ export interface Replicator {
   /** Removes a member. Resolves with the event's `v`, or null when it was not a member (no event). */
   leave(group: GroupId, member: SessionId, reason: LeaveReason, data?: unknown): Promise<number | null>;
   /**
-   * Puts a resumed member back on `member.node`: updates it when present, adds it when absent and the group has room.
+   * Puts a resumed member back on `member.node`: moves the stored member (keeping its join `data`) when present, adds
+   * `member` when absent and the group has room.
    * Resolves with the event's `v`, or null when the group is missing or full (the session lost that group).
    */
   rejoin(group: GroupId, member: MemberInfo): Promise<number | null>;
-  /** Appends a message with the group's next offset and publishes it. Rejects `GROUP_NOT_FOUND`. */
-  publish(
-    group: GroupId,
-    from: SessionId | null,
-    data: unknown,
-    self: boolean,
-  ): Promise<{ offset: number; size: number; v: number }>;
+  /** Appends a message with the group's next offset and publishes it; `size` is the member count then. Rejects `GROUP_NOT_FOUND`. */
+  publish(group: GroupId, from: SessionId | null, data: unknown, self: boolean): Promise<{ offset: number; size: number }>;
   /** Discards a group (with `ifEmpty`, only when it has no member). Resolves true when this call discarded it. */
   discard(group: GroupId, options: { ifEmpty: boolean; reason: 'empty' | 'admin' }): Promise<boolean>;
   /**
@@ -146,14 +141,19 @@ export interface Replicator {
    * tells the node that held it (`onSessionTaken`). Null when unknown, expired, live elsewhere or the hash differs.
    */
   takeSession(session: SessionId, tokenHash: string): Promise<SessionRecord | null>;
-  /** Forgets a session (ended by the client, kicked, or its window passed). */
-  dropSession(session: SessionId): Promise<void>;
+  /**
+   * Forgets a session (ended by the client, kicked, or its window passed). With `ifNode`, only when the record is
+   * still held by that node (a window that ends on the old node must not undo a resume elsewhere). Resolves true
+   * when a record was removed, or when there was none and no `ifNode` was given.
+   */
+  dropSession(session: SessionId, ifNode?: NodeId): Promise<boolean>;
 
   /** Ids of the nodes currently alive, this one included. */
   liveNodes(): NodeId[];
   /**
    * After the store came back: writes this node's own groups and members again when they are missing
-   * (never overriding what other nodes wrote) and resubscribes. Resolves with the groups it re-created.
+   * (never overriding what other nodes wrote) and resubscribes. A group it re-creates keeps its offsets (they never
+   * go back) and its history starts after them (`history` of earlier offsets is incomplete).
    */
   reassert(groups: GroupSnapshot[]): Promise<void>;
 }

@@ -40,6 +40,11 @@ export class SessionTable {
     return this.entries.get(session)?.user;
   }
 
+  /** The groups of a suspended session's offsets (empty when connected or unknown). */
+  suspendedGroups(session: SessionId): GroupId[] {
+    return Object.keys(this.entries.get(session)?.offsets ?? {});
+  }
+
   /** Ids of every session. */
   ids(): SessionId[] {
     return [...this.entries.keys()];
@@ -93,7 +98,10 @@ export class SessionTable {
     const entry = this.entries.get(session);
     if (!entry?.tokenHash) return null;
     const offsets: Record<GroupId, number> = {};
-    for (const group of groups) offsets[group] = entry.offsets?.[group] ?? currentOffset(group);
+    // A suspension may hold groups the registry lost track of (a failed resume): they stay in the record.
+    for (const group of new Set([...groups, ...Object.keys(entry.offsets ?? {})])) {
+      offsets[group] = entry.offsets?.[group] ?? currentOffset(group);
+    }
     const record: SessionRecord = { id: session, node, tokenHash: entry.tokenHash, groups: offsets, expiresAt: entry.expiresAt, windowMs: this.options.windowMs };
     if (entry.user !== undefined) record.user = entry.user;
     return record;
