@@ -267,7 +267,7 @@ export class InMemoryStore {
   dropSession(node: NodeId, id: SessionId, ifNode: NodeId | undefined): boolean {
     this.check(node);
     const record = this.sessions.get(id);
-    if (ifNode !== undefined && record?.node !== ifNode) return false;
+    if (ifNode !== undefined && record !== undefined && record.node !== ifNode) return false;
     this.sessions.delete(id);
     return true;
   }

@@ -142,9 +142,9 @@ export interface Replicator {
    */
   takeSession(session: SessionId, tokenHash: string): Promise<SessionRecord | null>;
   /**
-   * Forgets a session (ended by the client, kicked, or its window passed). With `ifNode`, only when the record is
-   * still held by that node (a window that ends on the old node must not undo a resume elsewhere). Resolves true
-   * when a record was removed, or when there was none and no `ifNode` was given.
+   * Forgets a session (ended by the client, kicked, or its window passed). With `ifNode`, not when the record is now
+   * held by another node (a window that ends on the old node must not undo a resume elsewhere: a resume moves the
+   * record, it never deletes it). Resolves false only in that case; a missing record (e.g. expired) resolves true.
    */
   dropSession(session: SessionId, ifNode?: NodeId): Promise<boolean>;
 

@@ -1,0 +1,39 @@
+import { jwtVerify } from 'jose';
+
+/** Who a connection is, from its token: `user` is the JWT's `sub`; `expiresAt` its `exp` in epoch ms. */
+export interface Identity {
+  user?: string;
+  expiresAt?: number;
+}
+
+/** A refused token (missing, malformed, wrongly signed, expired or not HS256). Answered with HTTP 401. */
+export class AuthError extends Error {
+  override readonly name = 'AuthError';
+}
+
+/**
+ * Verifies connection tokens: HS256 JWTs signed with the configured secret. `jose` checks the signature, the
+ * algorithm (only HS256) and the time claims (`exp`, `nbf`).
+ */
+export class TokenVerifier {
+  private readonly key: Uint8Array;
+
+  constructor(secret: string) {
+    this.key = new TextEncoder().encode(secret);
+  }
+
+  /** Resolves with the token's identity, or rejects with {@link AuthError}. */
+  async verify(token: string | null): Promise<Identity> {
+    if (token === null || token === '') throw new AuthError('token required');
+    let payload;
+    try {
+      ({ payload } = await jwtVerify(token, this.key, { algorithms: ['HS256'] }));
+    } catch (error) {
+      throw new AuthError(error instanceof Error ? error.message : 'invalid token');
+    }
+    const identity: Identity = {};
+    if (payload.sub !== undefined) identity.user = payload.sub;
+    if (payload.exp !== undefined) identity.expiresAt = payload.exp * 1000;
+    return identity;
+  }
+}

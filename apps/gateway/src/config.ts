@@ -1,0 +1,129 @@
+import { randomBytes } from 'node:crypto';
+import { isValidGroupId } from '@rooms/protocol';
+import { parseRedisUrl } from '@rooms/redis';
+
+/** Log levels `ROOMS_LOG_LEVEL` accepts (pino's, plus `silent`). */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** One of {@link LOG_LEVELS}. */
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/**
+ * The gateway's configuration, read from the environment by {@link loadConfig}. Every field of PROTOCOL.md's
+ * "Running a node" table, plus two additions of the gateway:
+ * - `ROOMS_HEARTBEAT_MS` (`heartbeatMs`, default 25000): WebSocket ping interval; a connection that did not answer
+ *   the previous ping when the next is due is dropped (its session stays resumable). Sent in `welcome`.
+ * - `ROOMS_MAX_OUTBOUND_BYTES` (`maxOutboundBytes`, default 1 MiB): slow-consumer limit; a connection whose unsent
+ *   bytes (queued in the gateway plus buffered in its socket) exceed it is closed with 4008.
+ */
+export interface GatewayConfig {
+  port: number;
+  host: string;
+  redisUrl: string | null;
+  nodeId: string;
+  emptyGraceMs: number;
+  resumeWindowMs: number;
+  nodeTtlMs: number;
+  maxPayload: number;
+  rateLimit: number;
+  staticGroups: string[];
+  jwtSecret: string | null;
+  adminToken: string | null;
+  logLevel: LogLevel;
+  heartbeatMs: number;
+  maxOutboundBytes: number;
+}
+
+/** A wrong environment value. The message names the variable (`ROOMS_MAX_PAYLOAD: expected ...`). */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+
+  constructor(
+    readonly variable: string,
+    problem: string,
+  ) {
+    super(`${variable}: ${problem}`);
+  }
+}
+
+/** Largest delay a Node timer holds; longer durations would fire at once. */
+const MAX_TIMER_MS = 2_147_483_647;
+const NODE_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
+
+/**
+ * Reads and validates the configuration from `env` (pure: tests pass their own). Unset variables, and variables set
+ * to the empty string, take PROTOCOL.md's defaults, except `ROOMS_JWT_SECRET` and `ROOMS_ADMIN_TOKEN`, where an
+ * empty value is refused rather than silently turning auth off. Throws {@link ConfigError} naming the first wrong
+ * variable.
+ */
+export function loadConfig(env: Readonly<Record<string, string | undefined>>): GatewayConfig {
+  const read = (name: string): string | undefined => {
+    const value = env[name];
+    return value === undefined || value.trim() === '' ? undefined : value.trim();
+  };
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = read(name);
+    if (raw === undefined) return fallback;
+    if (!/^\d+$/.test(raw)) throw new ConfigError(name, `expected an integer, got ${JSON.stringify(raw)}`);
+    const value = Number(raw);
+    if (value < min || value > max) throw new ConfigError(name, `expected an integer from ${min} to ${max}, got ${raw}`);
+    return value;
+  };
+  const secret = (name: string): string | null => {
+    const value = env[name];
+    if (value === undefined) return null;
+    if (value === '') throw new ConfigError(name, 'must not be empty (unset it instead)');
+    return value;
+  };
+
+  const host = read('HOST') ?? '0.0.0.0';
+  const redisUrl = read('ROOMS_REDIS_URL') ?? null;
+  if (redisUrl !== null) {
+    try {
+      parseRedisUrl(redisUrl);
+    } catch (error) {
+      throw new ConfigError('ROOMS_REDIS_URL', error instanceof Error ? error.message : 'invalid Redis URL');
+    }
+  }
+  const nodeId = read('ROOMS_NODE_ID') ?? `node-${randomBytes(9).toString('base64url')}`;
+  if (!NODE_ID_PATTERN.test(nodeId)) {
+    throw new ConfigError('ROOMS_NODE_ID', 'expected 1 to 128 characters of letters, digits and _ . : -');
+  }
+  const rawRate = read('ROOMS_RATE_LIMIT');
+  let rateLimit = 200;
+  if (rawRate !== undefined) {
+    rateLimit = Number(rawRate);
+    if (!/^\d+(\.\d+)?$/.test(rawRate) || !Number.isFinite(rateLimit)) {
+      throw new ConfigError('ROOMS_RATE_LIMIT', `expected a non-negative number, got ${JSON.stringify(rawRate)}`);
+    }
+  }
+  const staticGroups = (read('ROOMS_STATIC_GROUPS') ?? '')
+    .split(',')
+    .map((id) => id.trim())
+    .filter((id) => id !== '');
+  for (const id of staticGroups) {
+    if (!isValidGroupId(id)) throw new ConfigError('ROOMS_STATIC_GROUPS', `invalid group id ${JSON.stringify(id)}`);
+  }
+  const logLevel = read('ROOMS_LOG_LEVEL') ?? 'info';
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    throw new ConfigError('ROOMS_LOG_LEVEL', `expected one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(logLevel)}`);
+  }
+
+  return {
+    port: int('PORT', 8080, 0, 65535),
+    host,
+    redisUrl,
+    nodeId,
+    emptyGraceMs: int('ROOMS_EMPTY_GRACE_MS', 5000, 0, MAX_TIMER_MS),
+    resumeWindowMs: int('ROOMS_RESUME_WINDOW_MS', 30_000, 0, MAX_TIMER_MS),
+    nodeTtlMs: int('ROOMS_NODE_TTL_MS', 3000, 1, MAX_TIMER_MS),
+    maxPayload: int('ROOMS_MAX_PAYLOAD', 65_536, 1, 1 << 30),
+    rateLimit,
+    staticGroups: [...new Set(staticGroups)],
+    jwtSecret: secret('ROOMS_JWT_SECRET'),
+    adminToken: secret('ROOMS_ADMIN_TOKEN'),
+    logLevel: logLevel as LogLevel,
+    heartbeatMs: int('ROOMS_HEARTBEAT_MS', 25_000, 1, MAX_TIMER_MS),
+    maxOutboundBytes: int('ROOMS_MAX_OUTBOUND_BYTES', 1 << 20, 1, Number.MAX_SAFE_INTEGER),
+  };
+}

@@ -1,0 +1,54 @@
+/**
+ * The gateway's entry point (`npx nx serve gateway`, or `node dist/apps/gateway/main.js` once built): reads the
+ * environment, starts a node, and on SIGTERM or SIGINT drains it and exits 0. A wrong environment value prints the
+ * variable and exits 1.
+ */
+import { ConfigError, loadConfig } from './config.js';
+import type { GatewayConfig } from './config.js';
+import { Gateway } from './gateway.js';
+
+let config: GatewayConfig;
+try {
+  config = loadConfig(process.env);
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(`rooms gateway: invalid configuration: ${error.message}`);
+  process.exit(1);
+}
+
+const gateway = new Gateway(config);
+const logger = gateway.logger;
+
+process.on('unhandledRejection', (error) => logger.error({ err: error }, 'unhandled rejection'));
+
+let stopping = false;
+const stop = (signal: NodeJS.Signals): void => {
+  if (stopping) {
+    logger.warn({ signal }, 'second signal: exiting now');
+    process.exit(1);
+  }
+  stopping = true;
+  logger.info({ signal }, 'draining');
+  gateway
+    .drain()
+    .then(() => gateway.close())
+    .then(
+      () => {
+        logger.info('drained, exiting');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        logger.error({ err: error }, 'drain failed');
+        process.exit(1);
+      },
+    );
+};
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
+
+try {
+  await gateway.start();
+} catch (error) {
+  logger.fatal({ err: error }, 'the gateway failed to start');
+  process.exit(1);
+}

@@ -1,0 +1,109 @@
+import type { Writable } from 'node:stream';
+import { encodeBatch } from '@rooms/protocol';
+import { OutboundFrame } from './outbound-frame.js';
+
+/**
+ * One connection's outbound frames: the queue written at the next flush, and per buffered (`interval`) group the
+ * frames held until the group's interval ends. Counts the bytes waiting (the slow-consumer check) and can tell,
+ * for a connection that died, the first message offset of each group that never reached its socket.
+ */
+export class OutboundQueue {
+  private frames: OutboundFrame[] = [];
+  private held: Map<string, OutboundFrame[]> | null = null;
+  private queuedBytes = 0;
+  private heldBytes = 0;
+
+  /** Bytes waiting in this queue (queued and held). */
+  get bytes(): number {
+    return this.queuedBytes + this.heldBytes;
+  }
+
+  /** True when nothing is queued for the next flush. */
+  get isEmpty(): boolean {
+    return this.frames.length === 0;
+  }
+
+  /** Queues a frame for the next flush. */
+  push(frame: OutboundFrame): void {
+    this.frames.push(frame);
+    this.queuedBytes += frame.bytes.length;
+  }
+
+  /** Holds a frame of a buffered group; true when it is the first held for that group. */
+  hold(group: string, frame: OutboundFrame): boolean {
+    this.held ??= new Map();
+    const list = this.held.get(group);
+    this.heldBytes += frame.json.length;
+    if (list) {
+      list.push(frame);
+      return false;
+    }
+    this.held.set(group, [frame]);
+    return true;
+  }
+
+  /**
+   * Moves the frames held for `group` to the queue as one array frame: `reuse` when it packs exactly the same
+   * frames, else a new batch. Returns the queued batch, or null when nothing was held.
+   */
+  releaseHeld(group: string, reuse: OutboundFrame | null): OutboundFrame | null {
+    const list = this.held?.get(group);
+    if (!list) return null;
+    this.held?.delete(group);
+    for (const frame of list) this.heldBytes -= frame.json.length;
+    const batch = reuse !== null && samePartsAs(reuse, list) ? reuse : new OutboundFrame(encodeBatch(list.map((f) => f.json)), group, 0, list);
+    this.push(batch);
+    return batch;
+  }
+
+  /**
+   * Writes every queued frame to `socket` in one corked batch (one system call for many frames) and empties the
+   * queue. Returns the bytes written.
+   */
+  writeTo(socket: Writable): number {
+    const frames = this.frames;
+    const bytes = this.queuedBytes;
+    this.frames = [];
+    this.queuedBytes = 0;
+    if (frames.length === 1) {
+      socket.write((frames[0] as OutboundFrame).bytes);
+      return bytes;
+    }
+    socket.cork();
+    for (const frame of frames) socket.write(frame.bytes);
+    socket.uncork();
+    return bytes;
+  }
+
+  /** Drops everything queued and held. */
+  clear(): void {
+    this.frames = [];
+    this.held = null;
+    this.queuedBytes = 0;
+    this.heldBytes = 0;
+  }
+
+  /** Per group, the lowest message offset still queued or held (never written to the socket). */
+  unwrittenOffsets(): Map<string, number> {
+    const lowest = new Map<string, number>();
+    const note = (frame: OutboundFrame): void => {
+      if (frame.parts) {
+        for (const part of frame.parts) note(part);
+        return;
+      }
+      if (frame.offset === 0 || frame.group === null) return;
+      const known = lowest.get(frame.group);
+      if (known === undefined || frame.offset < known) lowest.set(frame.group, frame.offset);
+    };
+    for (const frame of this.frames) note(frame);
+    for (const list of this.held?.values() ?? []) for (const frame of list) note(frame);
+    return lowest;
+  }
+}
+
+function samePartsAs(batch: OutboundFrame, list: readonly OutboundFrame[]): boolean {
+  const parts = batch.parts;
+  if (parts === null || parts.length !== list.length) return false;
+  for (let i = 0; i < list.length; i++) if (parts[i] !== list[i]) return false;
+  return true;
+}

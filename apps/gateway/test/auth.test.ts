@@ -1,0 +1,61 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { cleanup, startTestGateway } from './support/harness.js';
+import { signToken } from './support/jwt.js';
+import { upgradeStatus } from './support/test-client.js';
+
+afterEach(cleanup);
+
+const SECRET = 'a-test-secret-of-some-length';
+
+describe('Auth (ROOMS_JWT_SECRET)', () => {
+  it('refuses with HTTP 401: no token, malformed, wrong signature, expired, another alg', async () => {
+    const gw = await startTestGateway({ ROOMS_JWT_SECRET: SECRET });
+    const now = Math.floor(Date.now() / 1000);
+    const cases = {
+      missing: gw.url,
+      empty: `${gw.url}?token=`,
+      malformed: `${gw.url}?token=not.a.jwt`,
+      'wrong signature': `${gw.url}?token=${await signToken('another-secret', { sub: 'u' })}`,
+      expired: `${gw.url}?token=${await signToken(SECRET, { sub: 'u', exp: now - 10 })}`,
+      HS512: `${gw.url}?token=${await signToken(SECRET, { sub: 'u' }, 'HS512')}`,
+    };
+    for (const [name, url] of Object.entries(cases)) expect({ name, status: await upgradeStatus(url) }).toEqual({ name, status: 401 });
+    const unsigned = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from('{"sub":"u"}').toString('base64url')}.`;
+    expect(await upgradeStatus(`${gw.url}?token=${unsigned}`)).toBe(401);
+  });
+
+  it('accepts a valid token; its sub is the member\'s user', async () => {
+    const gw = await startTestGateway({ ROOMS_JWT_SECRET: SECRET });
+    const token = await signToken(SECRET, { sub: 'alice', exp: Math.floor(Date.now() / 1000) + 3600 });
+    const a = await gw.connect({ token });
+    const b = await gw.connect({ token: await signToken(SECRET, { sub: 'bob' }) });
+    const created = await a.ok('create', { group: 'g' });
+    expect(created.members).toEqual([{ id: a.session, node: gw.gateway.node.nodeId, user: 'alice' }]);
+    await b.ok('join', { group: 'g' });
+    expect(await a.event('joined')).toMatchObject({ member: { id: b.session, user: 'bob' } });
+  });
+
+  it('a token without sub gives a member without user', async () => {
+    const gw = await startTestGateway({ ROOMS_JWT_SECRET: SECRET });
+    const a = await gw.connect({ token: await signToken(SECRET) });
+    const created = await a.ok('create', {});
+    expect(created.members).toEqual([{ id: a.session, node: gw.gateway.node.nodeId }]);
+  });
+
+  it('a resumed session keeps its user (and needs a valid token too)', async () => {
+    const gw = await startTestGateway({ ROOMS_JWT_SECRET: SECRET });
+    const token = await signToken(SECRET, { sub: 'carol' });
+    const a = await gw.connect({ token });
+    await a.ok('create', { group: 'g' });
+    await a.terminate();
+    expect(await upgradeStatus(`${gw.url}?session=${a.session}&resume=${a.welcome.resumeToken}`)).toBe(401);
+    const back = await gw.connect({ token, session: a.session, resume: a.welcome.resumeToken });
+    expect((await back.ok('members', { group: 'g' })).members).toEqual([{ id: a.session, node: gw.gateway.node.nodeId, user: 'carol' }]);
+  });
+
+  it('without ROOMS_JWT_SECRET no token is needed and members carry no user', async () => {
+    const gw = await startTestGateway();
+    const a = await gw.connect();
+    expect((await a.ok('create', {})).members).toEqual([{ id: a.session, node: gw.gateway.node.nodeId }]);
+  });
+});

@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.js';
+
+describe('loadConfig (PROTOCOL.md "Running a node")', () => {
+  it('applies the documented defaults', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      port: 8080,
+      host: '0.0.0.0',
+      redisUrl: null,
+      emptyGraceMs: 5000,
+      resumeWindowMs: 30_000,
+      nodeTtlMs: 3000,
+      maxPayload: 65_536,
+      rateLimit: 200,
+      staticGroups: [],
+      jwtSecret: null,
+      adminToken: null,
+      logLevel: 'info',
+      heartbeatMs: 25_000,
+      maxOutboundBytes: 1 << 20,
+    });
+    expect(config.nodeId).toMatch(/^node-/);
+  });
+
+  it('generates a different node id for every load', () => {
+    expect(loadConfig({}).nodeId).not.toBe(loadConfig({}).nodeId);
+  });
+
+  it('reads every variable', () => {
+    const config = loadConfig({
+      PORT: '9000',
+      HOST: '127.0.0.1',
+      ROOMS_REDIS_URL: 'redis+cluster://a:7000,b:7001',
+      ROOMS_NODE_ID: 'n1',
+      ROOMS_EMPTY_GRACE_MS: '10',
+      ROOMS_RESUME_WINDOW_MS: '20',
+      ROOMS_NODE_TTL_MS: '30',
+      ROOMS_MAX_PAYLOAD: '40',
+      ROOMS_RATE_LIMIT: '2.5',
+      ROOMS_STATIC_GROUPS: ' lobby, news ,,lobby',
+      ROOMS_JWT_SECRET: 's3cret',
+      ROOMS_ADMIN_TOKEN: 'adm',
+      ROOMS_LOG_LEVEL: 'silent',
+      ROOMS_HEARTBEAT_MS: '50',
+      ROOMS_MAX_OUTBOUND_BYTES: '60',
+    });
+    expect(config).toEqual({
+      port: 9000,
+      host: '127.0.0.1',
+      redisUrl: 'redis+cluster://a:7000,b:7001',
+      nodeId: 'n1',
+      emptyGraceMs: 10,
+      resumeWindowMs: 20,
+      nodeTtlMs: 30,
+      maxPayload: 40,
+      rateLimit: 2.5,
+      staticGroups: ['lobby', 'news'],
+      jwtSecret: 's3cret',
+      adminToken: 'adm',
+      logLevel: 'silent',
+      heartbeatMs: 50,
+      maxOutboundBytes: 60,
+    });
+  });
+
+  it('treats empty values as unset', () => {
+    expect(loadConfig({ PORT: '', ROOMS_RATE_LIMIT: ' ' })).toMatchObject({ port: 8080, rateLimit: 200 });
+  });
+
+  it.each([
+    ['PORT', 'abc'],
+    ['PORT', '70000'],
+    ['ROOMS_EMPTY_GRACE_MS', '-1'],
+    ['ROOMS_RESUME_WINDOW_MS', '1.5'],
+    ['ROOMS_NODE_TTL_MS', '0'],
+    ['ROOMS_MAX_PAYLOAD', '0'],
+    ['ROOMS_RATE_LIMIT', 'fast'],
+    ['ROOMS_RATE_LIMIT', '-3'],
+    ['ROOMS_STATIC_GROUPS', 'ok,not ok'],
+    ['ROOMS_REDIS_URL', 'http://x'],
+    ['ROOMS_NODE_ID', 'has space'],
+    ['ROOMS_JWT_SECRET', ''],
+    ['ROOMS_ADMIN_TOKEN', ''],
+    ['ROOMS_LOG_LEVEL', 'loud'],
+    ['ROOMS_HEARTBEAT_MS', '0'],
+    ['ROOMS_MAX_OUTBOUND_BYTES', 'x'],
+  ])('refuses %s=%j with a ConfigError naming it', (name, value) => {
+    let thrown: unknown;
+    try {
+      loadConfig({ [name]: value });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(ConfigError);
+    expect((thrown as ConfigError).variable).toBe(name);
+    expect((thrown as ConfigError).message).toContain(name);
+  });
+});

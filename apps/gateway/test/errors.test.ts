@@ -1,0 +1,109 @@
+import { RoomsError } from '@rooms/core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ADMIN_TOKEN, adminCall, cleanup, startTestGateway } from './support/harness.js';
+import { upgradeStatus } from './support/test-client.js';
+
+afterEach(cleanup);
+
+describe('Error codes', () => {
+  it('BAD_REQUEST: malformed JSON, missing fields, wrong types, allowEmpty:false with join:false', async () => {
+    const gw = await startTestGateway();
+    const a = await gw.connect();
+    a.sendRaw('{not json');
+    expect(await a.waitFor((m) => m.ok === false)).toEqual({
+      ref: null,
+      ok: false,
+      error: { code: 'BAD_REQUEST', message: expect.any(String), temporary: false },
+    });
+    expect(await a.fails('join', {})).toMatchObject({ code: 'BAD_REQUEST', temporary: false });
+    expect((await a.fails('join', { group: 42 })).code).toBe('BAD_REQUEST');
+    expect((await a.fails('broadcast', { group: 'g' })).code).toBe('BAD_REQUEST');
+    expect((await a.fails('create', { allowEmpty: false, join: false })).code).toBe('BAD_REQUEST');
+    expect((await a.fails('create', { join: false })).code).toBe('BAD_REQUEST');
+    expect((await a.fails('create', { group: 'bad id with spaces' })).code).toBe('BAD_REQUEST');
+  });
+
+  it('UNKNOWN_OP', async () => {
+    const gw = await startTestGateway();
+    const a = await gw.connect();
+    expect(await a.fails('fly')).toMatchObject({ code: 'UNKNOWN_OP', temporary: false });
+  });
+
+  it('GROUP_NOT_FOUND and GROUP_EXISTS', async () => {
+    const gw = await startTestGateway();
+    const [a, b] = await Promise.all([gw.connect(), gw.connect()]);
+    expect((await a.fails('join', { group: 'missing' })).code).toBe('GROUP_NOT_FOUND');
+    await a.ok('create', { group: 'taken' });
+    expect((await b.fails('create', { group: 'taken' })).code).toBe('GROUP_EXISTS');
+  });
+
+  it('NOT_MEMBER and GROUP_FULL', async () => {
+    const gw = await startTestGateway();
+    const [a, b] = await Promise.all([gw.connect(), gw.connect()]);
+    await a.ok('create', { group: 'duo', maxMembers: 1 });
+    expect((await b.fails('broadcast', { group: 'duo', data: 1 })).code).toBe('NOT_MEMBER');
+    expect((await b.fails('join', { group: 'duo' })).code).toBe('GROUP_FULL');
+  });
+
+  it('FORBIDDEN: a hook that says no; with auth on, a bad token is HTTP 401 at the upgrade', async () => {
+    const gw = await startTestGateway();
+    gw.gateway.node.hooks.before('join', () => {
+      throw new RoomsError('FORBIDDEN', 'members only');
+    });
+    const [a, b] = await Promise.all([gw.connect(), gw.connect()]);
+    await a.ok('create', { group: 'club' });
+    expect(await b.fails('join', { group: 'club' })).toEqual({ code: 'FORBIDDEN', message: 'members only', temporary: false });
+    const secured = await startTestGateway({ ROOMS_JWT_SECRET: 'secret' });
+    expect(await upgradeStatus(`${secured.url}?token=garbage`)).toBe(401);
+  });
+
+  it('RATE_LIMITED: temporary, with the request\'s ref, and the request is not executed', async () => {
+    const gw = await startTestGateway({ ROOMS_RATE_LIMIT: '5' });
+    const [a, b] = await Promise.all([gw.connect(), gw.connect()]);
+    await b.ok('create', { group: 'g' });
+    // Burst of 10: the welcome handshake took nothing, so 10 pass and the 11th is refused.
+    for (let i = 1; i <= 10; i++) a.send({ op: 'ping', ref: i });
+    a.send({ op: 'join', ref: 11, group: 'g' });
+    expect(await a.waitFor((m) => m.ref === 11)).toEqual({
+      ref: 11,
+      ok: false,
+      error: { code: 'RATE_LIMITED', message: expect.any(String), temporary: true },
+    });
+    const members = await b.ok('members', { group: 'g' });
+    expect(members.members).toHaveLength(1);
+  });
+
+  it('PAYLOAD_TOO_LARGE: admin announce of a body over ROOMS_MAX_PAYLOAD is 413', async () => {
+    const gw = await startTestGateway({ ROOMS_ADMIN_TOKEN: ADMIN_TOKEN, ROOMS_MAX_PAYLOAD: '100' });
+    const a = await gw.connect();
+    await a.ok('create', { group: 'g' });
+    const response = await adminCall(gw, 'POST', '/admin/groups/g/announce', { body: JSON.stringify('x'.repeat(200)) });
+    expect(response.status).toBe(413);
+    expect(response.body).toEqual({ error: { code: 'PAYLOAD_TOO_LARGE', message: expect.any(String), temporary: false } });
+  });
+
+  it('NODE_DRAINING: a draining node takes no new groups', async () => {
+    const gw = await startTestGateway();
+    await gw.gateway.drain();
+    await expect(gw.gateway.node.create(null, { allowEmpty: true, join: false })).rejects.toMatchObject({ code: 'NODE_DRAINING', temporary: true });
+  });
+
+  it('UNAVAILABLE: a node whose store is gone answers with a temporary error', async () => {
+    const gw = await startTestGateway();
+    const a = await gw.connect();
+    await gw.gateway.node.close();
+    expect(await a.fails('create', { group: 'g' })).toMatchObject({ code: 'UNAVAILABLE', temporary: true });
+  });
+
+  it('INTERNAL: an unexpected failure is reported without details and the connection keeps serving', async () => {
+    const gw = await startTestGateway();
+    gw.gateway.node.hooks.before('create', () => {
+      throw new Error('secret detail');
+    });
+    const a = await gw.connect();
+    const error = await a.fails('create', { group: 'g' });
+    expect(error.code).toBe('INTERNAL');
+    expect(error.message).not.toContain('secret detail');
+    expect((await a.ok('ping')).ok).toBe(true);
+  });
+});

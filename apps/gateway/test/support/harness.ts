@@ -1,0 +1,89 @@
+import { loadConfig } from '../../src/config.js';
+import { Gateway } from '../../src/gateway.js';
+import { TestClient } from './test-client.js';
+import type { ClientOptions } from 'ws';
+
+/** A gateway started in-process for a test, with helpers to reach it. */
+export interface TestGateway {
+  gateway: Gateway;
+  port: number;
+  /** `ws://127.0.0.1:port/v1` */
+  url: string;
+  /** `http://127.0.0.1:port` */
+  http: string;
+  /** Connects a client (waits for `welcome`); `query` is appended to the URL. */
+  connect(query?: Record<string, string>, options?: ClientOptions): Promise<TestClient>;
+  /** Opens a client without waiting for `welcome`. */
+  open(query?: Record<string, string>, options?: ClientOptions): Promise<TestClient>;
+}
+
+const gateways: Gateway[] = [];
+const clients: TestClient[] = [];
+
+/** Starts a gateway on a free port with `env` (over silent logs, 127.0.0.1, PORT=0). Closed by {@link cleanup}. */
+export async function startTestGateway(env: Record<string, string> = {}): Promise<TestGateway> {
+  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', ROOMS_LOG_LEVEL: 'silent', ...env });
+  const gateway = new Gateway(config);
+  gateways.push(gateway);
+  const port = await gateway.start();
+  const url = `ws://127.0.0.1:${port}/v1`;
+  const withQuery = (query: Record<string, string> = {}): string => {
+    const search = new URLSearchParams(query).toString();
+    return search === '' ? url : `${url}?${search}`;
+  };
+  return {
+    gateway,
+    port,
+    url,
+    http: `http://127.0.0.1:${port}`,
+    connect: async (query, options) => track(await TestClient.connect(withQuery(query), options)),
+    open: async (query, options) => track(await TestClient.open(withQuery(query), options)),
+  };
+}
+
+/** Registers a client for {@link cleanup}. */
+export function track(client: TestClient): TestClient {
+  clients.push(client);
+  return client;
+}
+
+/** Drops every client and closes every gateway the test started. Use in `afterEach`. */
+export async function cleanup(): Promise<void> {
+  await Promise.all(clients.splice(0).map((client) => client.terminate()));
+  await Promise.all(gateways.splice(0).map((gateway) => gateway.close()));
+}
+
+/** Polls `check` every 10 ms until it returns true, failing after `timeoutMs`. */
+export async function eventually(check: () => boolean | Promise<boolean>, label: string, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${label}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** A group's `group` op result, asked by `client`. */
+export async function groupState(client: TestClient, group: string): Promise<string | undefined> {
+  const reply = await client.request('group', { group });
+  return reply.ok === true ? (reply.state as string) : undefined;
+}
+
+/** Calls the admin API: resolves with the status and the parsed JSON body. */
+export async function adminCall(
+  gw: TestGateway,
+  method: string,
+  path: string,
+  options: { token?: string | null; body?: string } = {},
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const headers: Record<string, string> = {};
+  const token = options.token === undefined ? ADMIN_TOKEN : options.token;
+  if (token !== null) headers.authorization = `Bearer ${token}`;
+  if (options.body !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(`${gw.http}${path}`, { method, headers, body: options.body });
+  const text = await res.text();
+  return { status: res.status, body: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>) };
+}
+
+/** The admin token tests configure with `ROOMS_ADMIN_TOKEN`. */
+export const ADMIN_TOKEN = 'test-admin-token';
