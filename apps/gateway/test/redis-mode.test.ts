@@ -43,10 +43,7 @@ describe('Redis mode (ROOMS_REDIS_URL): two gateways, one cluster', () => {
     expect(member.events('left')).toEqual([]);
   });
 
-  // Skipped until @rooms/redis keeps a suspended session's record past its window: today the record's PEXPIRE equals
-  // the window, so Redis deletes it as the kernel's window timer fires, `dropSession(session, ifNode)` then answers
-  // false ("resumed elsewhere") and the member is never removed (no `left`, a ghost in `members`). Un-skip with the fix.
-  it.skip('drain: a session that does not come back ends when the window does (left disconnect)', async () => {
+  it('drain: a session that does not come back ends when the window does (left disconnect)', async () => {
     const env = { ROOMS_REDIS_URL: redis.url, ROOMS_RESUME_WINDOW_MS: '300' };
     const [draining, staying] = await Promise.all([startTestGateway(env), startTestGateway(env)]);
     const member = await staying.connect();

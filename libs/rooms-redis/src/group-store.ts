@@ -1,0 +1,155 @@
+import { RoomsError } from '@rooms/core';
+import type { GroupId, GroupMessage, GroupSnapshot, GroupSpec, LeaveReason, Logger, MemberInfo, NodeId, SessionId } from '@rooms/core';
+import { decodeStoredMember, encodeData, encodeMemberRest, encodeOptionalData } from './event-codec.js';
+import type { RedisKeys } from './keys.js';
+import { asArray, asInt, asString, asStrings } from './replies.js';
+import type { ScriptRunner } from './script-runner.js';
+
+/** How long a discarded group's last version is kept, so that a re-created group continues after it. */
+const TOMB_TTL_MS = 10 * 60_000;
+
+/** A message of the history with its `self` flag (deliver to the sender too). */
+export type StoredMessage = GroupMessage & { self: boolean };
+
+
+/**
+ * GroupStore: one method per group script (see scripts.ts), with the group's keys filled in and the reply parsed.
+ * Business refusals become `RoomsError` codes (`GROUP_EXISTS`, `GROUP_NOT_FOUND`, `GROUP_FULL`) or null; Redis
+ * failures are left to the caller to map. Each method is one atomic step on Redis.
+ */
+export class GroupStore {
+  constructor(
+    private readonly runner: ScriptRunner,
+    private readonly keys: RedisKeys,
+    /** On single Redis the `groups` set is updated by the scripts themselves; on Redis Cluster it is another slot. */
+    private readonly groupsSetInScripts: boolean,
+    private readonly historySize: number,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Creates a group, with its first member. Rejects `GROUP_EXISTS`. Resolves with the snapshot. */
+  async create(spec: GroupSpec, first: MemberInfo | null): Promise<GroupSnapshot> {
+    const firstArgs = first ? [first.id, first.node, encodeMemberRest(first)] : ['', '', ''];
+    const reply = asArray(await this.run('create', spec.id, [JSON.stringify(spec), maxOf(spec), spec.static ? '1' : '0', ...firstArgs]));
+    if (reply[0] === 'GROUP_EXISTS') throw new RoomsError('GROUP_EXISTS');
+    return { spec, members: first ? [first] : [], offset: 0, v: asInt(reply[1]), everActive: first !== null };
+  }
+
+  /** The group's snapshot, read atomically; null when it does not exist. */
+  async read(group: GroupId): Promise<GroupSnapshot | null> {
+    const reply = await this.run('read', group, []);
+    return reply === null ? null : this.parseSnapshot(group, asArray(reply), 1);
+  }
+
+  /** Adds a member (checking `maxMembers`); `already` (no change) for a member. Rejects `GROUP_NOT_FOUND`, `GROUP_FULL`. */
+  async join(group: GroupId, member: MemberInfo): Promise<{ already: boolean; v: number; offset: number }> {
+    const reply = asArray(await this.run('join', group, [member.id, member.node, encodeMemberRest(member)]));
+    const status = reply[0];
+    if (status === 'GROUP_NOT_FOUND' || status === 'GROUP_FULL') throw new RoomsError(status);
+    return { already: status === 'ALREADY', v: asInt(reply[1]), offset: asInt(reply[2]) };
+  }
+
+  /** Removes a member. Null when it was not one; else the event's `v`, the member's node and whether that node has no member left there. */
+  async leave(group: GroupId, member: SessionId, reason: LeaveReason, data: unknown): Promise<{ v: number; node: NodeId; nodeEmptied: boolean } | null> {
+    const reply = asArray(await this.run('leave', group, [member, JSON.stringify(reason), encodeOptionalData(data)]));
+    if (reply[0] === 'GROUP_NOT_FOUND') throw new RoomsError('GROUP_NOT_FOUND');
+    if (reply[0] === 'NONE') return null;
+    return { v: asInt(reply[1]), node: asString(reply[2]), nodeEmptied: asInt(reply[3]) === 1 };
+  }
+
+  /** Puts a member (back) on its node, keeping the stored member's join data. Null when the group is missing or full. */
+  async rejoin(group: GroupId, member: MemberInfo): Promise<{ v: number; previousNode: NodeId | null; previousEmptied: boolean } | null> {
+    const reply = asArray(await this.run('rejoin', group, [member.id, member.node, encodeMemberRest(member)]));
+    if (reply[0] === 'NONE') return null;
+    const previous = asString(reply[2]);
+    return { v: asInt(reply[1]), previousNode: previous === '' ? null : previous, previousEmptied: asInt(reply[3]) === 1 };
+  }
+
+  /** Appends a message with the next offset and publishes it. Rejects `GROUP_NOT_FOUND`. */
+  async publish(group: GroupId, from: SessionId | null, data: unknown, self: boolean): Promise<{ offset: number; size: number }> {
+    const reply = asArray(await this.run('publish', group, [JSON.stringify(from), encodeData(data), self ? 'true' : 'false', this.historySize]));
+    if (reply[0] === 'GROUP_NOT_FOUND') throw new RoomsError('GROUP_NOT_FOUND');
+    return { offset: asInt(reply[1]), size: asInt(reply[2]) };
+  }
+
+  /** Discards a group. Null when nothing was discarded; else the nodes that held members. */
+  async discard(group: GroupId, ifEmpty: boolean, reason: 'empty' | 'admin'): Promise<{ nodes: NodeId[] } | null> {
+    const reply = asArray(await this.run('discard', group, [ifEmpty ? '1' : '0', JSON.stringify(reason), TOMB_TTL_MS]));
+    if (reply[0] !== 'OK') return null;
+    return { nodes: asStrings(reply.slice(2)) };
+  }
+
+  /** Removes every member `node` holds in the group with `left` reason `node-down`. Resolves with how many. */
+  async removeNode(group: GroupId, node: NodeId): Promise<number> {
+    return asInt(asArray(await this.run('removeNode', group, [node, JSON.stringify('node-down')]))[0]);
+  }
+
+  /**
+   * Re-creates a group when missing (offset and version never go back) and re-adds `node`'s members of `snapshot`
+   * that are missing. Resolves with whether it was created and how many members were added.
+   */
+  async reassert(snapshot: GroupSnapshot, node: NodeId): Promise<{ created: boolean; v: number; added: number }> {
+    const { spec } = snapshot;
+    const members = snapshot.members.filter((m) => m.node === node).flatMap((m) => [m.id, encodeMemberRest(m)]);
+    const args = [JSON.stringify(spec), maxOf(spec), spec.static ? '1' : '0', snapshot.offset, snapshot.v, snapshot.everActive ? 1 : 0, node, ...members];
+    const reply = asArray(await this.run('reassert', spec.id, args));
+    return { created: asInt(reply[0]) === 1, v: asInt(reply[1]), added: asInt(reply[2]) };
+  }
+
+  /**
+   * The messages after offset `since` and up to `until` (default: the latest), each with its `self` flag, and the
+   * group's latest offset. `complete` is false when the bounded history no longer holds the first of them.
+   * Rejects `GROUP_NOT_FOUND`.
+   */
+  async history(group: GroupId, since: number, until = Infinity): Promise<{ messages: StoredMessage[]; offset: number; complete: boolean }> {
+    const reply = asArray(await this.run('history', group, [since + 1]));
+    if (reply[0] === 'GROUP_NOT_FOUND') throw new RoomsError('GROUP_NOT_FOUND');
+    const offset = asInt(reply[0]);
+    const messages: StoredMessage[] = [];
+    for (let i = 1; i + 3 < reply.length; i += 4) {
+      const at = asInt(asString(reply[i]).split('-')[0]);
+      if (at > until) break;
+      const from = parseJsonOr(asString(reply[i + 1]), null);
+      messages.push({
+        group,
+        from: typeof from === 'string' ? from : null,
+        data: parseJsonOr(asString(reply[i + 2]), null),
+        offset: at,
+        self: asString(reply[i + 3]) === 'true',
+      });
+    }
+    const last = Math.min(offset, until);
+    const complete = since >= last || messages[0]?.offset === since + 1;
+    return { messages, offset, complete };
+  }
+
+  private run(name: Parameters<ScriptRunner['run']>[0], group: GroupId, args: Array<string | number>): Promise<unknown> {
+    const k = this.keys.group(group);
+    const keys = [k.spec, k.members, k.state, k.history, k.nodes, k.tomb];
+    if (this.groupsSetInScripts) keys.push(this.keys.groups);
+    return this.runner.run(name, keys, [group, JSON.stringify(group), k.channel, ...args]);
+  }
+
+  private parseSnapshot(group: GroupId, reply: unknown[], from: number): GroupSnapshot {
+    const spec = JSON.parse(asString(reply[from])) as GroupSpec;
+    const members: MemberInfo[] = [];
+    for (const stored of reply.slice(from + 4)) {
+      const member = decodeStoredMember(asString(stored));
+      if (member) members.push(member);
+      else this.logger.error({ group }, 'malformed member record in Redis; skipped');
+    }
+    return { spec, members, offset: asInt(reply[from + 1]), v: asInt(reply[from + 2]), everActive: asInt(reply[from + 3]) === 1 };
+  }
+}
+
+function maxOf(spec: GroupSpec): string {
+  return spec.maxMembers === null ? '' : String(spec.maxMembers);
+}
+
+function parseJsonOr(text: string, fallback: unknown): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return fallback;
+  }
+}

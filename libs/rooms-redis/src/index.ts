@@ -1,0 +1,6 @@
+export { RedisReplicator } from './redis-replicator.js';
+export type { RedisReplicatorOptions } from './options.js';
+export type { RedisTarget } from './redis-url.js';
+export { parseRedisUrl } from './redis-url.js';
+export { RedisKeys } from './keys.js';
+export type { GroupKeys } from './keys.js';

@@ -1,0 +1,134 @@
+import type { Logger, NodeId } from '@rooms/core';
+import type { RedisKeys } from './keys.js';
+import { asStrings } from './replies.js';
+import type { RedisCaller } from './script-runner.js';
+
+/** Every how many checks a node trims the list of recently dead nodes. */
+const PRUNE_EVERY = 50;
+
+/** Options of `NodeLiveness`. */
+export interface NodeLivenessOptions {
+  nodeId: NodeId;
+  /** A node whose key was not refreshed for this long is dead (the key's PX expiry). */
+  nodeTtlMs: number;
+  /** How often this node refreshes its key. */
+  heartbeatMs: number;
+  /** How often this node checks the others. */
+  checkMs: number;
+  keys: RedisKeys;
+  redis: RedisCaller;
+  logger: Logger;
+  /** How long a cleaned-up node stays listed as recently dead (for survivors that had not seen it dead yet). */
+  deadRetentionMs: number;
+  /** Called once per dead node found (every survivor calls its own). */
+  onNodeDown(node: NodeId): void;
+  /** Cleans up after a dead node; called on every check while it is still listed (a lock makes one survivor do it). */
+  cleanUp(node: NodeId): Promise<void>;
+}
+
+/**
+ * NodeLiveness: this node's heartbeat and its view of the others. Every `heartbeatMs` it sets its key
+ * (`rooms:node:<id>`, PX `nodeTtlMs`) and adds itself to the set of known nodes; every `checkMs` it reads the known
+ * nodes and whose keys still exist. A node whose key expired is dead: `onNodeDown` once (also when another survivor
+ * already cleaned it up: recently dead nodes stay listed for `deadRetentionMs`), and `cleanUp` until the cleanup
+ * removes it from the known set. Redis failures skip a round (logged); nothing here throws.
+ */
+export class NodeLiveness {
+  private heartbeatTimer: ReturnType<typeof setInterval> | null = null;
+  private checkTimer: ReturnType<typeof setInterval> | null = null;
+  private live: NodeId[];
+  private readonly reportedDown = new Set<NodeId>();
+  private readonly cleaning = new Set<NodeId>();
+  private checking = false;
+  private stopped = false;
+  private checks = 0;
+  /** Until then no node is declared dead (see `reconnected`). */
+  private quietUntil = 0;
+
+  constructor(private readonly options: NodeLivenessOptions) {
+    this.live = [options.nodeId];
+  }
+
+  /** Ids of the nodes alive at the last check, this one first. */
+  liveNodes(): NodeId[] {
+    return [...this.live];
+  }
+
+  /** Beats once (rejects when Redis cannot be reached), then starts the timers. */
+  async start(): Promise<void> {
+    await this.beat();
+    this.heartbeatTimer = setInterval(() => void this.beat().catch((error: unknown) => this.options.logger.debug({ err: error }, 'heartbeat failed')), this.options.heartbeatMs);
+    this.checkTimer = setInterval(() => void this.check(), this.options.checkMs);
+    void this.check();
+  }
+
+  /**
+   * After this node's connection came back: beats at once, and declares no node dead for `nodeTtlMs`. Keys may have
+   * expired while Redis was unreachable for everybody (or lost with a restart); the other nodes need one heartbeat
+   * period to refresh theirs, and must not be cleaned up as dead meanwhile.
+   */
+  reconnected(): void {
+    this.quietUntil = Date.now() + this.options.nodeTtlMs;
+    this.beat().catch((error: unknown) => this.options.logger.debug({ err: error }, 'heartbeat after reconnect failed'));
+  }
+
+  /** Refreshes this node's key and membership of the known set. */
+  async beat(): Promise<void> {
+    const { redis, keys, nodeId, nodeTtlMs } = this.options;
+    // The key first: a node listed in the set without its key would be taken for dead.
+    await redis.call('SET', keys.node(nodeId), String(Date.now()), 'PX', nodeTtlMs);
+    await redis.call('SADD', keys.nodes, nodeId);
+  }
+
+  /** Reads which nodes are alive; reports and cleans up the dead ones. */
+  async check(): Promise<void> {
+    if (this.checking || this.stopped) return;
+    this.checking = true;
+    try {
+      const { redis, keys, nodeId } = this.options;
+      const now = Date.now();
+      const known = asStrings(await redis.call('SMEMBERS', keys.nodes)).filter((id) => id !== nodeId);
+      const exists = await Promise.all(known.map((id) => redis.call('EXISTS', keys.node(id))));
+      const cleaned = asStrings(await redis.call('ZRANGE', keys.deadNodes, now - this.options.deadRetentionMs, '+inf', 'BYSCORE'));
+      if (this.stopped) return;
+      const live = [nodeId];
+      const dead: NodeId[] = [];
+      known.forEach((id, i) => (exists[i] === 1 ? live.push(id) : dead.push(id)));
+      this.live = [nodeId, ...live.slice(1).sort()];
+      if (now < this.quietUntil) return;
+      const down = new Set([...dead, ...cleaned.filter((id) => id !== nodeId && !live.includes(id))]);
+      for (const id of [...this.reportedDown]) if (!down.has(id)) this.reportedDown.delete(id);
+      for (const id of down) {
+        if (this.reportedDown.has(id)) continue;
+        this.reportedDown.add(id);
+        this.options.logger.info({ node: id }, 'node found dead');
+        this.options.onNodeDown(id);
+      }
+      // Trimming the list of the dead is everybody's chore, now and then.
+      if (++this.checks % PRUNE_EVERY === 0) await redis.call('ZREMRANGEBYSCORE', keys.deadNodes, '-inf', now - this.options.deadRetentionMs);
+      for (const id of dead) {
+        if (!this.cleaning.has(id)) {
+          this.cleaning.add(id);
+          void this.options
+            .cleanUp(id)
+            .catch((error: unknown) => this.options.logger.warn({ err: error, node: id }, 'cleanup after a dead node failed; retried'))
+            .finally(() => this.cleaning.delete(id));
+        }
+      }
+    } catch (error) {
+      this.options.logger.debug({ err: error }, 'liveness check failed');
+    } finally {
+      this.checking = false;
+    }
+  }
+
+  /** Stops the timers. With `removeKey`, deletes this node's key so the others find it gone at their next check. */
+  async stop(removeKey: boolean): Promise<void> {
+    this.stopped = true;
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    if (this.checkTimer) clearInterval(this.checkTimer);
+    this.heartbeatTimer = null;
+    this.checkTimer = null;
+    if (removeKey) await this.options.redis.call('DEL', this.options.keys.node(this.options.nodeId));
+  }
+}

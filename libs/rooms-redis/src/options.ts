@@ -1,0 +1,59 @@
+import type { Logger, NodeId, Now } from '@rooms/core';
+
+/** Options of a `RedisReplicator`. Only `url` and `nodeId` are required. */
+export interface RedisReplicatorOptions {
+  /** `redis://host:port` (one Redis) or `redis+cluster://h1:p1,h2:p2` (Redis Cluster, version 7 or later). */
+  url: string;
+  /** This node's id: unique per process start, never reused (no newline). */
+  nodeId: NodeId;
+  /** A node that did not refresh its liveness key for this long is dead. Default 3000. */
+  nodeTtlMs?: number;
+
+  livenessCheckMs?: number;
+  /** Messages kept per group for recovery (approximately: the stream is trimmed with `MAXLEN ~`). Default 1000. */
+  historySize?: number;
+  /** Longest a call waits for Redis before rejecting `UNAVAILABLE`. Default 1000. */
+  commandTimeoutMs?: number;
+  logger?: Logger;
+  /** Prefix of every key and channel. Default `rooms:`. */
+  keyPrefix?: string;
+  /** Wall clock for session expiry (epoch ms). Default `Date.now`. */
+  now?: Now;
+}
+
+/** The options with every default applied. */
+export interface ResolvedOptions {
+  url: string;
+  nodeId: NodeId;
+  nodeTtlMs: number;
+  heartbeatMs: number;
+  livenessCheckMs: number;
+  historySize: number;
+  commandTimeoutMs: number;
+  keyPrefix: string;
+  now: Now;
+}
+
+/** Applies the defaults and validates; throws a `TypeError` naming a bad option. */
+export function resolveOptions(options: RedisReplicatorOptions): ResolvedOptions {
+  if (typeof options.nodeId !== 'string' || options.nodeId === '' || /[\n{}]/.test(options.nodeId)) {
+    throw new TypeError('nodeId must be a non-empty string without newlines or braces');
+  }
+  const nodeTtlMs = positive('nodeTtlMs', options.nodeTtlMs ?? 3000);
+  return {
+    url: options.url,
+    nodeId: options.nodeId,
+    nodeTtlMs,
+    heartbeatMs: Math.max(10, Math.floor(nodeTtlMs / 3)),
+    livenessCheckMs: positive('livenessCheckMs', options.livenessCheckMs ?? Math.max(50, Math.floor(nodeTtlMs / 10))),
+    historySize: positive('historySize', options.historySize ?? 1000),
+    commandTimeoutMs: positive('commandTimeoutMs', options.commandTimeoutMs ?? 1000),
+    keyPrefix: options.keyPrefix ?? 'rooms:',
+    now: options.now ?? Date.now,
+  };
+}
+
+function positive(name: string, value: number): number {
+  if (!Number.isFinite(value) || value <= 0) throw new TypeError(`${name} must be a positive number`);
+  return Math.floor(value);
+}

@@ -1,0 +1,211 @@
+import { Cluster, Redis } from 'ioredis';
+import type { ClusterOptions, RedisOptions } from 'ioredis';
+import type { Logger, NodeId } from '@rooms/core';
+import type { RedisCaller } from './script-runner.js';
+import type { RedisTarget } from './redis-url.js';
+
+/** What the link reports to its owner. */
+export interface RedisLinkListener {
+  /** A message on a subscribed channel (group channels and control channels alike). */
+  onMessage(channel: string, message: string): void;
+  /** A connection was lost: calls fail fast until `onUp`. */
+  onDown(): void;
+  /** Every connection is ready again and every channel is subscribed again. */
+  onUp(): void;
+}
+
+/** Options of a `RedisLink`. */
+export interface RedisLinkOptions {
+  nodeId: NodeId;
+  commandTimeoutMs: number;
+  logger: Logger;
+  /** Every channel to subscribe again after a reconnect: group channels (`sharded` on Redis Cluster) and control ones. */
+  channels(): { group: string[]; control: string[] };
+}
+
+/** Most channels per SUBSCRIBE command when subscribing again after a reconnect. */
+const RESUBSCRIBE_BATCH = 500;
+
+/**
+ * RedisLink: the connections of one replicator and their health. On single Redis: a command connection and a
+ * subscriber connection; on Redis Cluster: one ioredis `Cluster` for commands, with sharded subscribers (SSUBSCRIBE,
+ * one per shard) for group channels and a classic subscriber for control channels.
+ *
+ * Calls fail fast while a connection is down (no offline queue, in-flight commands rejected on a close, a command
+ * timeout), and commands are never resent after a reconnect (a change must not be applied twice or late).
+ * `onUp` is reported only after the subscriber connection has subscribed every channel again (on Redis Cluster,
+ * ioredis re-subscribes by itself when the cluster is ready).
+ */
+export class RedisLink {
+  readonly cluster: boolean;
+  /** The command connection (single Redis) or the cluster client. */
+  readonly commands: RedisCaller;
+  private readonly redis: Redis | Cluster;
+  private readonly subscriber: Redis | null;
+  private readonly listener: RedisLinkListener;
+  private readonly options: RedisLinkOptions;
+  private started = false;
+  private closed = false;
+  private up = false;
+  private commandsReady = false;
+  private subscriberReady = false;
+  private subscriberEpoch = 0;
+
+  constructor(target: RedisTarget, options: RedisLinkOptions, listener: RedisLinkListener) {
+    this.options = options;
+    this.listener = listener;
+    const common: RedisOptions = {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      autoResendUnfulfilledCommands: false,
+      autoResubscribe: false,
+      commandTimeout: options.commandTimeoutMs,
+      connectTimeout: Math.max(1000, options.commandTimeoutMs * 2),
+      retryStrategy: (times) => Math.min(50 * times, 500),
+    };
+    if (target.mode === 'single') {
+      this.cluster = false;
+      this.redis = new Redis(target.url, { ...common, connectionName: `rooms:${options.nodeId}:cmd` });
+      this.subscriber = new Redis(target.url, { ...common, connectionName: `rooms:${options.nodeId}:sub` });
+      this.watchSingle(this.redis, 'commands');
+      this.watchSingle(this.subscriber, 'subscriber');
+      this.subscriber.on('message', (channel: string, message: string) => this.message(channel, message));
+    } else {
+      this.cluster = true;
+      const { enableOfflineQueue: _offline, retryStrategy: _retry, ...redisOptions } = common;
+      if (target.username) redisOptions.username = target.username;
+      if (target.password) redisOptions.password = target.password;
+      if (target.tls) redisOptions.tls = {};
+      const clusterOptions: ClusterOptions = {
+        lazyConnect: true,
+        enableOfflineQueue: false,
+        shardedSubscribers: true,
+        clusterRetryStrategy: (times) => Math.min(100 * times, 1000),
+        redisOptions: { ...redisOptions, autoResubscribe: true, connectionName: `rooms:${options.nodeId}` },
+      };
+      const cluster = new Cluster(target.nodes, clusterOptions);
+      this.redis = cluster;
+      this.subscriber = null;
+      cluster.on('smessage', (channel: string, message: string) => this.message(channel, message));
+      cluster.on('message', (channel: string, message: string) => this.message(channel, message));
+      cluster.on('error', (error: unknown) => this.options.logger.debug({ err: error }, 'redis cluster error'));
+      cluster.on('ready', () => {
+        this.commandsReady = true;
+        this.subscriberReady = true;
+        this.maybeUp();
+      });
+      for (const event of ['close', 'end', 'reconnecting']) cluster.on(event, () => this.lost('commands'));
+    }
+    this.commands = this.redis as unknown as RedisCaller;
+  }
+
+  /** True while every connection is ready. */
+  get available(): boolean {
+    return this.up;
+  }
+
+  /** Connects; resolves once every connection is ready. Rejects (and disconnects) when Redis cannot be reached. */
+  async connect(): Promise<void> {
+    try {
+      await Promise.all([this.redis.connect(), this.subscriber?.connect()]);
+    } catch (error) {
+      this.disconnectAll();
+      throw error;
+    }
+    this.commandsReady = true;
+    this.subscriberReady = true;
+    this.up = true;
+    this.started = true;
+  }
+
+  /** Subscribes to a group channel (SSUBSCRIBE on Redis Cluster); resolves once acknowledged. */
+  async subscribeGroup(channel: string): Promise<void> {
+    if (this.cluster) await (this.redis as Cluster).ssubscribe(channel);
+    else await (this.subscriber as Redis).subscribe(channel);
+  }
+
+  /** Unsubscribes from a group channel. */
+  async unsubscribeGroup(channel: string): Promise<void> {
+    if (this.cluster) await (this.redis as Cluster).sunsubscribe(channel);
+    else await (this.subscriber as Redis).unsubscribe(channel);
+  }
+
+  /** Subscribes to a control channel (classic pub/sub, also on Redis Cluster). */
+  async subscribeControl(channel: string): Promise<void> {
+    await (this.cluster ? (this.redis as Cluster) : (this.subscriber as Redis)).subscribe(channel);
+  }
+
+  /** Closes every connection (QUIT when possible) and stops reconnecting. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const clients: Array<Redis | Cluster> = [this.redis];
+    if (this.subscriber) clients.push(this.subscriber);
+    await Promise.all(
+      clients.map(async (client) => {
+        if (client.status === 'ready') await client.quit().catch(() => undefined);
+      }),
+    );
+    this.disconnectAll();
+  }
+
+  private disconnectAll(): void {
+    this.redis.disconnect();
+    this.subscriber?.disconnect();
+  }
+
+  private watchSingle(client: Redis, role: 'commands' | 'subscriber'): void {
+    client.on('error', (error: unknown) => this.options.logger.debug({ err: error, role }, 'redis connection error'));
+    client.on('close', () => this.lost(role));
+    client.on('ready', () => {
+      if (!this.started || this.closed) return;
+      if (role === 'commands') {
+        this.commandsReady = true;
+        this.maybeUp();
+      } else {
+        void this.resubscribe();
+      }
+    });
+  }
+
+  private async resubscribe(): Promise<void> {
+    const epoch = ++this.subscriberEpoch;
+    const subscriber = this.subscriber as Redis;
+    const { group, control } = this.options.channels();
+    const channels = [...control, ...group];
+    try {
+      for (let i = 0; i < channels.length; i += RESUBSCRIBE_BATCH) await subscriber.subscribe(...channels.slice(i, i + RESUBSCRIBE_BATCH));
+    } catch (error) {
+      this.options.logger.warn({ err: error }, 'subscribing again after a reconnect failed; retried on the next one');
+      return;
+    }
+    if (epoch !== this.subscriberEpoch || subscriber.status !== 'ready' || this.closed) return;
+    this.subscriberReady = true;
+    this.maybeUp();
+  }
+
+  private lost(role: 'commands' | 'subscriber'): void {
+    if (!this.started || this.closed) return;
+    if (role === 'commands') this.commandsReady = false;
+    else {
+      this.subscriberReady = false;
+      this.subscriberEpoch++;
+    }
+    if (this.up) {
+      this.up = false;
+      this.listener.onDown();
+    }
+  }
+
+  private maybeUp(): void {
+    if (this.up || this.closed || !this.started || !this.commandsReady || !this.subscriberReady) return;
+    this.up = true;
+    this.listener.onUp();
+  }
+
+  private message(channel: string, message: string): void {
+    if (this.closed) return;
+    this.listener.onMessage(channel, message);
+  }
+}

@@ -1,0 +1,107 @@
+import type { GroupId, Logger, NodeId, Now, SessionId, SessionRecord } from '@rooms/core';
+import { encodeControl } from './event-codec.js';
+import type { RedisKeys } from './keys.js';
+import { asArray, asInt, asString } from './replies.js';
+import type { RedisCaller, ScriptRunner } from './script-runner.js';
+
+/** How many times `take` re-reads a record whose holder changed under it. */
+const TAKE_ATTEMPTS = 3;
+
+/**
+ * SessionStore: resumable session records in Redis, one hash per session (`rooms:session:<id>`: `rec` = id, user and
+ * groups as JSON; `node`; `tok` = token hash; `exp` = expiresAt or '' while live; `win` = window ms; `died` = the
+ * holder's death time once a survivor found it dead). A suspended record expires with its window (PX); a live one
+ * lasts until dropped, taken, or its holder is found dead (then it expires `win` after the death).
+ * Each node also keeps the set of the sessions it may hold (`rooms:nodesessions:<node>`) for that cleanup.
+ */
+export class SessionStore {
+  constructor(
+    private readonly self: NodeId,
+    private readonly redis: RedisCaller,
+    private readonly runner: ScriptRunner,
+    private readonly keys: RedisKeys,
+    private readonly now: Now,
+    private readonly cluster: boolean,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Replaces the record; a suspended one already past its expiry is deleted instead. */
+  async save(record: SessionRecord): Promise<void> {
+    const key = this.keys.session(record.id);
+    let ttl = '';
+    if (record.expiresAt !== null) {
+      const left = record.expiresAt - this.now();
+      if (left <= 0) {
+        await this.redis.call('DEL', key);
+        return;
+      }
+      ttl = String(Math.ceil(left));
+    }
+    const rec: { id: SessionId; user?: string; groups: Record<GroupId, number> } = { id: record.id, groups: record.groups };
+    if (record.user !== undefined) rec.user = record.user;
+    const index = this.redis.call('SADD', this.keys.nodeSessions(record.node), record.id);
+    // On single Redis both go down one connection in order; on a cluster the index must be there first.
+    if (this.cluster) await index;
+    else index.catch((error: unknown) => this.logger.debug({ err: error }, 'session index add failed'));
+    const args = [JSON.stringify(rec), record.node, record.tokenHash, record.expiresAt === null ? '' : String(record.expiresAt), String(record.windowMs), ttl];
+    await this.runner.run('saveSession', [key], args);
+  }
+
+  /**
+   * Takes the session for this node when the hash matches and it is resumable: suspended and not expired, or live
+   * on a node that is dead (its liveness key is gone) since less than its window. Compare-and-set on the holder, so
+   * of concurrent takes exactly one wins. The previous holder is told on its control channel.
+   */
+  async take(session: SessionId, tokenHash: string): Promise<SessionRecord | null> {
+    const key = this.keys.session(session);
+    for (let attempt = 0; attempt < TAKE_ATTEMPTS; attempt++) {
+      const holder = await this.redis.call('HGET', key, 'node');
+      if (holder === null) return null;
+      const node = asString(holder);
+      const now = this.now();
+      const holderAlive = node === this.self || (await this.redis.call('EXISTS', this.keys.node(node))) === 1;
+      const args = [tokenHash, this.self, String(now), node, holderAlive ? '' : String(now), this.keys.control(node), encodeControl({ type: 'taken', session })];
+      const reply = await this.runner.run('takeSession', [key], args);
+      if (reply === null) return null;
+      const fields = asArray(reply);
+      if (fields[0] === 'RETRY') continue;
+      const previous = asString(fields[2]);
+      this.moveIndex(session, previous);
+      return this.record(session, asString(fields[1]), asInt(fields[3]), asString(fields[4]));
+    }
+    return null;
+  }
+
+  /**
+   * Deletes the record; with `ifNode`, not when another node holds it now (false only then; a missing record is
+   * true).
+   */
+  async drop(session: SessionId, ifNode?: NodeId): Promise<boolean> {
+    const reply = asArray(await this.runner.run('dropSession', [this.keys.session(session)], [ifNode ?? '']));
+    if (asInt(reply[0]) !== 1) return false;
+    const holder = asString(reply[1]);
+    if (holder !== '') {
+      this.redis.call('SREM', this.keys.nodeSessions(holder), session).catch((error: unknown) => this.logger.debug({ err: error }, 'session index remove failed'));
+    }
+    return true;
+  }
+
+  private moveIndex(session: SessionId, previous: NodeId): void {
+    const fail = (error: unknown): void => this.logger.debug({ err: error, session }, 'session index move failed');
+    this.redis.call('SADD', this.keys.nodeSessions(this.self), session).catch(fail);
+    if (previous !== this.self) this.redis.call('SREM', this.keys.nodeSessions(previous), session).catch(fail);
+  }
+
+  private record(session: SessionId, recJson: string, windowMs: number, tokenHash: string): SessionRecord {
+    const rec = JSON.parse(recJson) as { user?: unknown; groups?: unknown };
+    const groups: Record<GroupId, number> = {};
+    if (rec.groups && typeof rec.groups === 'object') {
+      for (const [group, offset] of Object.entries(rec.groups as Record<string, unknown>)) {
+        if (typeof offset === 'number') groups[group] = offset;
+      }
+    }
+    const record: SessionRecord = { id: session, node: this.self, tokenHash, groups, expiresAt: null, windowMs };
+    if (typeof rec.user === 'string') record.user = rec.user;
+    return record;
+  }
+}

@@ -1,0 +1,119 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { NodeManager } from '@rooms/core';
+import type { DeliveryEvent, DeliveryPort, SessionId } from '@rooms/core';
+import { RedisReplicator } from '../src/index.js';
+import { RedisServer } from './support/redis-server.js';
+import { nodeId } from './support/nodes.js';
+import { waitUntil } from './support/wait-until.js';
+
+/** Records what a node delivered, per session. */
+class Deliveries implements DeliveryPort {
+  readonly log: Array<{ event: DeliveryEvent; to: SessionId[] }> = [];
+  deliver(event: DeliveryEvent, to: ReadonlySet<SessionId>, except: SessionId | null): void {
+    this.log.push({ event, to: [...to].filter((s) => s !== except) });
+  }
+  of(session: SessionId): DeliveryEvent[] {
+    return this.log.filter((d) => d.to.includes(session)).map((d) => d.event);
+  }
+}
+
+const server = new RedisServer();
+const managers: NodeManager[] = [];
+let test = 0;
+
+beforeAll(() => server.start(), 15_000);
+afterAll(() => server.stop());
+afterEach(async () => {
+  await Promise.all(managers.splice(0).map((m) => m.close()));
+});
+
+interface KernelNode {
+  node: NodeManager;
+  delivery: Deliveries;
+}
+
+/** Two kernels on Redis, with a key prefix of their own. */
+async function startTwo(): Promise<[KernelNode, KernelNode]> {
+  test++;
+  const [a, b] = await Promise.all(
+    [0, 1].map(async () => {
+      const replicator = new RedisReplicator({ url: server.url, nodeId: nodeId('k'), keyPrefix: `kernel${test}:`, nodeTtlMs: 1000 });
+      const delivery = new Deliveries();
+      const node = new NodeManager({ delivery, replicator, emptyGraceMs: 200 });
+      managers.push(node);
+      await node.start();
+      return { node, delivery };
+    }),
+  );
+  return [a as KernelNode, b as KernelNode];
+}
+
+describe('NodeManager on RedisReplicator', () => {
+  it('one view across nodes: joins, broadcasts with the same offsets, leaves', async () => {
+    const [a, b] = await startTwo();
+    await a.node.registerSession('s1');
+    await b.node.registerSession('b1');
+    await a.node.create('s1', { group: 'g' });
+    await b.node.join('b1', 'g', { data: 'hello' });
+    // b's join is applied on a when its event arrives (one view "within a few milliseconds").
+    await waitUntil(async () => (await a.node.members('g')).length === 2, 'a sees b1 in members');
+    expect((await a.node.members('g')).map((m) => m.id)).toEqual(['s1', 'b1']);
+    await waitUntil(() => a.delivery.of('s1').some((e) => e.ev === 'joined'), 's1 sees b1 join');
+    expect(a.delivery.of('s1')).toEqual([{ ev: 'joined', group: 'g', member: { id: 'b1', node: b.node.nodeId, data: 'hello' }, data: 'hello' }]);
+    for (const text of ['one', 'two']) await a.node.broadcast('s1', 'g', text);
+    expect(await b.node.broadcast('b1', 'g', 'three', { self: true })).toEqual({ recipients: 2, offset: 3 });
+    const messages = (node: { delivery: Deliveries }, session: string) =>
+      node.delivery.of(session).flatMap((e) => (e.ev === 'message' ? [[e.offset, e.data]] : []));
+    await waitUntil(() => messages(b, 'b1').length === 3 && messages(a, 's1').length === 1, 'every message delivered');
+    expect(messages(b, 'b1')).toEqual([
+      [1, 'one'],
+      [2, 'two'],
+      [3, 'three'],
+    ]);
+    expect(messages(a, 's1')).toEqual([[3, 'three']]);
+    await b.node.leave('b1', 'g');
+    await waitUntil(() => a.delivery.of('s1').some((e) => e.ev === 'left'), 's1 sees b1 leave');
+    expect(await a.node.groupInfo('g')).toMatchObject({ size: 1, nodes: [a.node.nodeId] });
+  });
+
+  it('maxMembers holds under concurrent joins through two kernels', async () => {
+    const [a, b] = await startTwo();
+    await a.node.registerSession('owner');
+    await a.node.create('owner', { group: 'cap', maxMembers: 4 });
+    const sessions = Array.from({ length: 12 }, (_, i) => ({ node: i % 2 ? a.node : b.node, id: `u${i}` }));
+    for (const s of sessions) await s.node.registerSession(s.id);
+    const results = await Promise.allSettled(sessions.map((s) => s.node.join(s.id, 'cap')));
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(3);
+    expect(await b.node.members('cap')).toHaveLength(4);
+  });
+
+  it('a session suspended on one node resumes on another: members see rejoined, missed messages are replayed', async () => {
+    const [a, b] = await startTwo();
+    await a.node.registerSession('mover', { tokenHash: 'h1' });
+    await a.node.registerSession('stay');
+    await a.node.create('stay', { group: 'room' });
+    await a.node.join('mover', 'room');
+    await a.node.broadcast('stay', 'room', 'seen');
+    await a.node.suspendSession('mover', { room: 1 });
+    await a.node.broadcast('stay', 'room', 'missed');
+    const resumed = await b.node.resumeSession('mover', 'h1', 'h2');
+    expect(resumed).toEqual({ groups: [{ group: 'room', since: 1, messages: [{ group: 'room', from: 'stay', data: 'missed', offset: 2 }], complete: true }], lost: [] });
+    await waitUntil(() => a.delivery.of('stay').some((e) => e.ev === 'rejoined'), 'stay sees the rejoin');
+    expect((await b.node.members('room')).find((m) => m.id === 'mover')?.node).toBe(b.node.nodeId);
+    expect(a.node.hasSession('mover')).toBe(false);
+    await b.node.broadcast('mover', 'room', 'back');
+    await waitUntil(() => a.delivery.of('stay').some((e) => e.ev === 'message' && e.data === 'back'), 'stay gets the message');
+  });
+
+  it('an emptied group is discarded once, cluster-wide, after its grace', async () => {
+    const [a, b] = await startTwo();
+    await a.node.registerSession('x');
+    await b.node.registerSession('y');
+    await a.node.create('x', { group: 'brief' });
+    await b.node.join('y', 'brief');
+    await a.node.leave('x', 'brief');
+    await b.node.leave('y', 'brief');
+    await waitUntil(async () => (await a.node.listGroups()).length === 0, 'the group to be discarded', 5000);
+    await expect(b.node.members('brief')).rejects.toMatchObject({ code: 'GROUP_NOT_FOUND' });
+  });
+});

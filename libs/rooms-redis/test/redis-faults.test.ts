@@ -1,0 +1,156 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { RoomsError } from '@rooms/core';
+import type { GroupSnapshot, GroupSpec, MemberInfo } from '@rooms/core';
+import { RedisKeys } from '../src/index.js';
+import { RedisServer } from './support/redis-server.js';
+import { TestNodes } from './support/nodes.js';
+
+const server = new RedisServer();
+let prefix = '';
+let test = 0;
+const nodes = new TestNodes(() => ({ url: server.url, keyPrefix: prefix, commandTimeoutMs: 5000 }));
+
+beforeAll(() => server.start(), 15_000);
+afterAll(() => server.stop());
+afterEach(async () => {
+  await server.start().catch(() => undefined);
+  await nodes.closeAll();
+});
+
+function newPrefix(): string {
+  prefix = `faults${++test}:`;
+  return prefix;
+}
+
+function spec(id: string, options: Partial<GroupSpec> = {}): GroupSpec {
+  return { id, allowEmpty: false, ttlMs: null, maxMembers: null, intervalMs: 0, meta: {}, static: false, ...options };
+}
+
+async function rejection(promise: Promise<unknown>): Promise<RoomsError> {
+  const error = await promise.then(
+    () => new Error('expected a rejection'),
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(RoomsError);
+  return error as RoomsError;
+}
+
+describe('RedisReplicator while Redis is down', () => {
+  it('rejects every call with UNAVAILABLE at once, long before the command timeout, and reports availability', async () => {
+    newPrefix();
+    const { node: a, handler: ha } = await nodes.add('a');
+    await a.createGroup(spec('g'), { id: 's1', node: a.nodeId });
+    await server.kill();
+    // A call right after the kill, before the client may have noticed.
+    const started = Date.now();
+    expect((await rejection(a.join('g', { id: 's2', node: a.nodeId }))).code).toBe('UNAVAILABLE');
+    await ha.until((h) => h.records.some((r) => r.kind === 'availability' && !r.available), 'availability false');
+    const calls: Array<Promise<unknown>> = [
+      a.createGroup(spec('g2'), null),
+      a.watch('g'),
+      a.snapshot('g'),
+      a.listGroups(),
+      a.join('g', { id: 's3', node: a.nodeId }),
+      a.leave('g', 's1', 'leave'),
+      a.rejoin('g', { id: 's1', node: a.nodeId }),
+      a.publish('g', 's1', 'x', false),
+      a.discard('g', { ifEmpty: false, reason: 'admin' }),
+      a.history('g', 0),
+      a.saveSession({ id: 'x', node: a.nodeId, tokenHash: 'h', groups: {}, expiresAt: null, windowMs: 1000 }),
+      a.takeSession('x', 'h'),
+      a.dropSession('x'),
+      a.reassert([{ spec: spec('g'), members: [], offset: 0, v: 0, everActive: false }]),
+    ];
+    for (const call of calls) {
+      const error = await rejection(call);
+      expect(error.code).toBe('UNAVAILABLE');
+      expect(error.temporary).toBe(true);
+    }
+    // The command timeout is 5000 ms: these failed on the closed connection, not on a timer.
+    expect(Date.now() - started).toBeLessThan(2500);
+    expect(a.liveNodes()).toContain(a.nodeId);
+  });
+
+  it('rejects UNAVAILABLE after the command timeout when Redis stops answering', async () => {
+    newPrefix();
+    const { node: a } = await nodes.add('a', { commandTimeoutMs: 300 });
+    await a.createGroup(spec('g'), { id: 's1', node: a.nodeId });
+    server.pause();
+    try {
+      const started = Date.now();
+      expect((await rejection(a.publish('g', 's1', 'x', false))).code).toBe('UNAVAILABLE');
+      expect((await rejection(a.takeSession('x', 'h'))).code).toBe('UNAVAILABLE');
+      expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+    } finally {
+      server.resume();
+    }
+  });
+});
+
+describe('RedisReplicator after Redis comes back', () => {
+  it('reports availability, then onReconnected once every channel is subscribed again', async () => {
+    const keys = new RedisKeys(newPrefix());
+    const { node: a, handler: ha } = await nodes.add('a');
+    const snap = await a.createGroup(spec('watched'), { id: 's1', node: a.nodeId });
+    await server.kill();
+    const raw = new Redis(server.url, { lazyConnect: true });
+    // The moment a reports onReconnected, publish on the group's channel: a must already be subscribed to get it.
+    const injected = new Promise<void>((resolve, reject) => {
+      ha.onReconnectedHook = () => {
+        const event = { type: 'joined', group: 'watched', v: snap.v + 1, member: { id: 'probe', node: 'x' }, size: 2 };
+        raw.connect().then(() => raw.publish(keys.group('watched').channel, JSON.stringify(event))).then(() => resolve(), reject);
+      };
+    });
+    await server.start();
+    await ha.until((h) => h.records.some((r) => r.kind === 'reconnected'), 'onReconnected');
+    await injected;
+    raw.disconnect();
+    const kinds = ha.records.filter((r) => r.kind !== 'event').map((r) => (r.kind === 'availability' ? `available:${r.available}` : r.kind));
+    expect(kinds).toEqual(['available:false', 'available:true', 'reconnected']);
+    const probe = await ha.waitForEvent((e) => e.type === 'joined' && e.member.id === 'probe', 'the probe event');
+    expect(probe.v).toBe(snap.v + 1);
+  });
+
+  it('after a restart without data, reassert restores groups and members and offsets do not go back', async () => {
+    newPrefix();
+    const { node: a, handler: ha } = await nodes.add('a');
+    const { node: b, handler: hb } = await nodes.add('b');
+    const sa: MemberInfo = { id: 'sa', node: a.nodeId, data: { a: 1 } };
+    const sb: MemberInfo = { id: 'sb', node: b.nodeId };
+    await a.createGroup(spec('room', { maxMembers: 10 }), sa);
+    await b.watch('room');
+    await b.join('room', sb);
+    for (let i = 1; i <= 5; i++) await a.publish('room', 'sa', i, false);
+    const before = (await a.snapshot('room')) as GroupSnapshot;
+    expect(before.offset).toBe(5);
+    await hb.untilVersion('room', before.v);
+    await ha.untilVersion('room', before.v);
+
+    await server.restart();
+    await ha.until((h) => h.records.some((r) => r.kind === 'reconnected'), 'a reconnected', 8000);
+    await hb.until((h) => h.records.some((r) => r.kind === 'reconnected'), 'b reconnected', 8000);
+    expect(await a.snapshot('room')).toBeNull();
+
+    // Each node re-asserts what it knows; b re-asserts first, with an older offset that must not pull it back.
+    await b.reassert([{ ...before, offset: 3 }]);
+    await a.reassert([before]);
+    const after = (await b.snapshot('room')) as GroupSnapshot;
+    expect(after.spec).toEqual(before.spec);
+    expect([...after.members].sort((x, y) => x.id.localeCompare(y.id))).toEqual([sa, sb]);
+    expect(after.offset).toBe(5);
+    expect(after.v).toBeGreaterThan(before.v);
+    expect(await a.listGroups()).toEqual(['room']);
+
+    const sent = await b.publish('room', 'sb', 'after', false);
+    expect(sent.offset).toBe(6);
+    for (const h of [ha, hb]) {
+      const message = await h.untilMessage('room', 6);
+      expect(message.data).toBe('after');
+    }
+    // Both nodes saw both members come back.
+    for (const h of [ha, hb]) {
+      await h.until((x) => x.events('room').filter((e) => e.type === 'joined' && e.v > before.v).length === 2, 'two re-joins');
+    }
+  });
+});

@@ -1,0 +1,129 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
+import { createConnection, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+
+/** The message tests fail with when the binary is missing. */
+export const REDIS_MISSING = 'redis-server not found: install Redis (e.g. `apt-get install redis-server`) to run these tests';
+
+/** Throws `REDIS_MISSING` unless `redis-server` is on PATH. */
+export function requireRedisServer(): string {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    const candidate = join(dir, 'redis-server');
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not in this directory
+    }
+  }
+  throw new Error(REDIS_MISSING);
+}
+
+/** A free TCP port on 127.0.0.1 (never 6379). */
+export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const server = createServer();
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => {
+        const address = server.address();
+        server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+      });
+    });
+    if (port !== 6379 && port !== 0) return port;
+  }
+}
+
+/**
+ * RedisServer: a `redis-server` process of the test's own, on a free port, without persistence, in a temp dir.
+ * `start()` waits until it answers PING; `kill()` is a SIGKILL (data lost); `restart()` starts it again, empty, on the
+ * same port; `stop()` kills it and removes the temp dir.
+ */
+export class RedisServer {
+  readonly binary: string;
+  private readonly dir: string;
+  private child: ChildProcess | null = null;
+  private exited: Promise<void> = Promise.resolve();
+  port = 0;
+
+  constructor(private readonly extraArgs: readonly string[] = []) {
+    this.binary = requireRedisServer();
+    this.dir = mkdtempSync(join(tmpdir(), 'rooms-redis-test-'));
+  }
+
+  /** `redis://127.0.0.1:<port>`. */
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  /** Starts the server (on a free port the first time, on the same port afterwards) and waits for PING. */
+  async start(): Promise<void> {
+    if (this.child) throw new Error('redis-server already running');
+    if (this.port === 0) this.port = await freePort();
+    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir, ...this.extraArgs];
+    const child = spawn(this.binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.child = child;
+    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
+    let failure = '';
+    child.stderr?.on('data', (chunk: Buffer) => (failure += chunk.toString()));
+    const deadline = Date.now() + 10_000;
+    while (!(await ping(this.port))) {
+      if (child.exitCode !== null) throw new Error(`redis-server exited: ${failure}`);
+      if (Date.now() > deadline) throw new Error(`redis-server did not answer PING on port ${this.port}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  /** SIGKILLs the server and waits for it to exit. */
+  async kill(): Promise<void> {
+    const child = this.child;
+    if (!child) return;
+    this.child = null;
+    child.kill('SIGKILL');
+    await this.exited;
+  }
+
+  /** SIGSTOPs the server: connections stay open but nothing is answered (until `resume`). */
+  pause(): void {
+    this.child?.kill('SIGSTOP');
+  }
+
+  /** SIGCONTs a paused server. */
+  resume(): void {
+    this.child?.kill('SIGCONT');
+  }
+
+  /** Kills it and starts it again, empty, on the same port. */
+  async restart(): Promise<void> {
+    await this.kill();
+    await this.start();
+  }
+
+  /** Kills it and removes its temp dir. Idempotent. */
+  async stop(): Promise<void> {
+    await this.kill();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** True when something on `port` answers a RESP PING with +PONG. */
+export function ping(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ port, host: '127.0.0.1' });
+    let answer = '';
+    const done = (ok: boolean): void => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(500, () => done(false));
+    socket.once('error', () => done(false));
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.on('data', (chunk) => {
+      answer += chunk.toString();
+      if (answer.includes('\r\n')) done(answer.startsWith('+PONG'));
+    });
+  });
+}

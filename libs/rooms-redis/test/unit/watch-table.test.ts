@@ -1,0 +1,109 @@
+import { describe, expect, it } from 'vitest';
+import type { GroupSnapshot, ReplicaEvent } from '@rooms/core';
+import type { GroupWatch } from '../../src/group-watch.js';
+import { WatchTable } from '../../src/watch-table.js';
+
+function message(v: number, offset = v): ReplicaEvent {
+  return { type: 'message', group: 'g', v, from: null, data: v, offset, self: false };
+}
+
+function snapshot(v: number): GroupSnapshot {
+  return { spec: { id: 'g', allowEmpty: true, ttlMs: null, maxMembers: null, intervalMs: 0, meta: {}, static: false }, members: [], offset: v, v, everActive: true };
+}
+
+/** A table whose deferred flushes run when the test says so. */
+function setup() {
+  const delivered: number[] = [];
+  const recovering: GroupWatch[] = [];
+  const discarded: string[] = [];
+  const deferred: Array<() => void> = [];
+  const table = new WatchTable(
+    {
+      deliver: (e) => delivered.push(e.v),
+      recover: (w) => recovering.push(w),
+      discarded: (w) => discarded.push(w.group),
+    },
+    (fn) => deferred.push(fn),
+  );
+  const runDeferred = (): void => {
+    while (deferred.length > 0) (deferred.shift() as () => void)();
+  };
+  return { table, delivered, recovering, discarded, runDeferred, deferred };
+}
+
+describe('WatchTable', () => {
+  it('queues events while a snapshot is read, drops those it reflects, and delivers the rest on a later turn', () => {
+    const { table, delivered, runDeferred, deferred } = setup();
+    const { watch, created } = table.ensure('g', 'ch');
+    expect(created).toBe(true);
+    table.hold(watch);
+    for (const v of [3, 4, 5, 6]) table.receive('ch', message(v));
+    expect(delivered).toEqual([]);
+    table.release(watch, snapshot(4));
+    expect(delivered).toEqual([]);
+    expect(deferred).toHaveLength(1);
+    table.receive('ch', message(7));
+    runDeferred();
+    expect(delivered).toEqual([5, 6, 7]);
+    table.receive('ch', message(8));
+    table.receive('ch', message(8));
+    table.receive('ch', message(2));
+    expect(delivered).toEqual([5, 6, 7, 8]);
+  });
+
+  it('ignores events of channels nobody watches and events naming another group', () => {
+    const { table, delivered } = setup();
+    const { watch } = table.ensure('g', 'ch');
+    table.hold(watch);
+    table.release(watch, snapshot(0));
+    table.receive('other', message(1));
+    table.receive('ch', { ...message(1), group: 'h' });
+    expect(delivered).toEqual([]);
+  });
+
+  it('holds the group and asks for a recovery on a gap; the recovered events and the queue follow in order', () => {
+    const { table, delivered, recovering, runDeferred } = setup();
+    const { watch } = table.ensure('g', 'ch');
+    table.hold(watch);
+    table.release(watch, snapshot(1));
+    table.receive('ch', message(2));
+    table.receive('ch', message(4));
+    table.receive('ch', message(5));
+    expect(delivered).toEqual([2]);
+    expect(recovering).toEqual([watch]);
+    expect(watch.queue.map((e) => e.v)).toEqual([4, 5]);
+    table.deliverRecovered(watch, [message(3)]);
+    table.release(watch, snapshot(4));
+    runDeferred();
+    expect(delivered).toEqual([2, 3, 5]);
+  });
+
+  it('tolerates a gap while stale (after a reconnect) until the next snapshot', () => {
+    const { table, delivered, recovering } = setup();
+    const { watch } = table.ensure('g', 'ch');
+    table.hold(watch);
+    table.release(watch, snapshot(1));
+    table.markStale();
+    table.receive('ch', message(5));
+    expect(delivered).toEqual([5]);
+    expect(recovering).toEqual([]);
+    table.hold(watch);
+    table.release(watch, snapshot(5));
+    expect(watch.stale).toBe(false);
+    table.receive('ch', message(7));
+    expect(recovering).toEqual([watch]);
+  });
+
+  it('forgets a group after its `discarded` event', () => {
+    const { table, delivered, discarded } = setup();
+    const { watch } = table.ensure('g', 'ch');
+    table.hold(watch);
+    table.release(watch, snapshot(1));
+    table.receive('ch', { type: 'discarded', group: 'g', v: 2, reason: 'empty' });
+    table.receive('ch', message(3));
+    expect(delivered).toEqual([2]);
+    expect(discarded).toEqual(['g']);
+    expect(table.get('g')).toBeUndefined();
+    expect(table.size).toBe(0);
+  });
+});
