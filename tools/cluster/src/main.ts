@@ -1,0 +1,44 @@
+/**
+ * `npm run cluster -- [nodes] [--base-port 8081]`: a local cluster for trying rooms out: one Redis on a free port
+ * and N gateway nodes on ports 8081, 8082, ... Ctrl-C (or SIGTERM) drains the nodes and stops Redis.
+ */
+import { GatewayProcess } from './gateway-process.js';
+import { RedisProcess } from './redis-process.js';
+
+const args = process.argv.slice(2);
+const basePortIndex = args.indexOf('--base-port');
+const basePort = basePortIndex >= 0 ? Number(args[basePortIndex + 1]) : 8081;
+const count = Number(args.find((arg, i) => /^\d+$/.test(arg) && args[i - 1] !== '--base-port') ?? 3);
+if (!Number.isInteger(count) || count < 1 || count > 32 || !Number.isInteger(basePort)) {
+  console.error('usage: npm run cluster -- [nodes 1..32] [--base-port 8081]');
+  process.exit(2);
+}
+
+const redis = await RedisProcess.start();
+const nodes: GatewayProcess[] = [];
+let stopping = false;
+
+async function stop(code: number): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  console.log('\nstopping: draining nodes…');
+  await Promise.all(nodes.map((node) => node.signal('SIGTERM')));
+  await redis.stop();
+  console.log('stopped');
+  process.exit(code);
+}
+process.on('SIGINT', () => void stop(0));
+process.on('SIGTERM', () => void stop(0));
+
+try {
+  for (let i = 0; i < count; i++) {
+    nodes.push(await GatewayProcess.start({ port: basePort + i, env: { ROOMS_REDIS_URL: redis.url, ROOMS_LOG_LEVEL: process.env.ROOMS_LOG_LEVEL ?? 'info' }, stdio: 'inherit' }));
+  }
+} catch (error) {
+  console.error('a node failed to start:', error instanceof Error ? error.message : error);
+  await stop(1);
+}
+
+console.log(`\nrooms cluster: Redis at ${redis.url}`);
+for (const node of nodes) console.log(`  node  ${node.wsUrl}   (${node.httpUrl}/readyz, /metrics)`);
+console.log('Ctrl-C to stop.');
