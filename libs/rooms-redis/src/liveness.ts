@@ -3,13 +3,22 @@ import type { RedisKeys } from './keys.js';
 import { asStrings } from './replies.js';
 import type { RedisCaller } from './script-runner.js';
 
+/**
+ * How long a heartbeat keeps a node's key: two checks less than the node TTL, so that survivors (checking every
+ * `checkMs`) see a dead node within `nodeTtlMs` of its last heartbeat, not up to a check later. A live node refreshes
+ * its key every quarter TTL, so at the defaults (3000 / 300) a heartbeat may be ~1.6 s late before it counts as dead.
+ */
+export function keyLifetimeMs(nodeTtlMs: number, checkMs: number): number {
+  return Math.max(nodeTtlMs - 2 * checkMs, Math.ceil(nodeTtlMs / 2));
+}
+
 /** Every how many checks a node trims the list of recently dead nodes. */
 const PRUNE_EVERY = 50;
 
 /** Options of `NodeLiveness`. */
 export interface NodeLivenessOptions {
   nodeId: NodeId;
-  /** A node whose key was not refreshed for this long is dead (the key's PX expiry). */
+  /** A node without a heartbeat for this long is dead (its key lives `keyLifetimeMs` of it). */
   nodeTtlMs: number;
   /** How often this node refreshes its key. */
   heartbeatMs: number;
@@ -28,7 +37,7 @@ export interface NodeLivenessOptions {
 
 /**
  * NodeLiveness: this node's heartbeat and its view of the others. Every `heartbeatMs` it sets its key
- * (`rooms:node:<id>`, PX `nodeTtlMs`) and adds itself to the set of known nodes; every `checkMs` it reads the known
+ * (`rooms:node:<id>`, PX `keyLifetimeMs`) and adds itself to the set of known nodes; every `checkMs` it reads the known
  * nodes and whose keys still exist. A node whose key expired is dead: `onNodeDown` once (also when another survivor
  * already cleaned it up: recently dead nodes stay listed for `deadRetentionMs`), and `cleanUp` until the cleanup
  * removes it from the known set. Redis failures skip a round (logged); nothing here throws.
@@ -76,7 +85,7 @@ export class NodeLiveness {
   async beat(): Promise<void> {
     const { redis, keys, nodeId, nodeTtlMs } = this.options;
     // The key first: a node listed in the set without its key would be taken for dead.
-    await redis.call('SET', keys.node(nodeId), String(Date.now()), 'PX', nodeTtlMs);
+    await redis.call('SET', keys.node(nodeId), String(Date.now()), 'PX', keyLifetimeMs(nodeTtlMs, this.options.checkMs));
     await redis.call('SADD', keys.nodes, nodeId);
   }
 

@@ -44,7 +44,7 @@ export function resolveOptions(options: RedisReplicatorOptions): ResolvedOptions
     url: options.url,
     nodeId: options.nodeId,
     nodeTtlMs,
-    heartbeatMs: Math.max(10, Math.floor(nodeTtlMs / 3)),
+    heartbeatMs: Math.max(10, Math.floor(nodeTtlMs / 4)),
     livenessCheckMs: positive('livenessCheckMs', options.livenessCheckMs ?? Math.max(50, Math.floor(nodeTtlMs / 10))),
     historySize: positive('historySize', options.historySize ?? 1000),
     commandTimeoutMs: positive('commandTimeoutMs', options.commandTimeoutMs ?? 1000),

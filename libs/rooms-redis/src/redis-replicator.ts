@@ -57,7 +57,7 @@ interface Running {
  *   after at most `commandTimeoutMs`) with `UNAVAILABLE`; nothing is resent after a reconnect. After a reconnect it
  *   subscribes every channel again, then reports `onAvailability(true)` and `onReconnected()`. A command that timed
  *   out may still have been applied by Redis (its event then arrives as usual).
- * - Liveness: a key per node with PX `nodeTtlMs`, refreshed every third of it; every node checks the others every
+ * - Liveness: a key per node that lives two checks less than `nodeTtlMs`, refreshed every quarter of it; every node checks the others every
  *   `livenessCheckMs`; one survivor (lock) removes a dead node's members with `left` reason `node-down` and makes its
  *   sessions resumable for their window; every survivor gets `onNodeDown`.
  * Offsets never go back, also across a loss of Redis data (`reassert` keeps the highest offset and version).
