@@ -77,8 +77,12 @@ export class InMemoryReplicator implements Replicator {
     this.store.saveSession(this.nodeId, record);
   }
 
-  async takeSession(session: SessionId, tokenHash: string): Promise<SessionRecord | null> {
-    return this.store.takeSession(this.nodeId, session, tokenHash);
+  async takeSession(session: SessionId, tokenHash: string, options: { newTokenHash?: string; expectedUser?: string } = {}): Promise<SessionRecord | null> {
+    return this.store.takeSession(this.nodeId, session, tokenHash, options);
+  }
+
+  async kickSession(session: SessionId): Promise<boolean> {
+    return this.store.kickSession(this.nodeId, session);
   }
 
   async dropSession(session: SessionId, ifNode?: NodeId): Promise<boolean> {

@@ -244,23 +244,36 @@ export class InMemoryStore {
   }
 
   /** @internal */
-  takeSession(node: NodeId, id: SessionId, tokenHash: string): SessionRecord | null {
+  takeSession(node: NodeId, id: SessionId, tokenHash: string, options: { newTokenHash?: string; expectedUser?: string }): SessionRecord | null {
     this.check(node);
     const record = this.sessions.get(id);
     if (!record || record.tokenHash !== tokenHash) return null;
+    if (options.expectedUser !== undefined && record.user !== options.expectedUser) return null;
     const holder = this.nodes.get(record.node);
     const now = this.now();
     const holderAlive = holder?.alive === true;
     const resumable =
       record.expiresAt !== null
         ? record.expiresAt > now
-        : !holderAlive && holder?.diedAt != null && holder.diedAt + record.windowMs > now;
+        : holderAlive || (holder?.diedAt != null && holder.diedAt + record.windowMs > now);
     if (!resumable) return null;
     const previous = record.node;
     record.node = node;
     record.expiresAt = null;
+    if (options.newTokenHash !== undefined) record.tokenHash = options.newTokenHash;
     if (previous !== node && holderAlive) holder.handler.onSessionTaken(id);
     return { ...record, groups: { ...record.groups } };
+  }
+
+  /** @internal */
+  kickSession(node: NodeId, id: SessionId): boolean {
+    this.check(node);
+    const record = this.sessions.get(id);
+    if (!record) return false;
+    const holder = this.nodes.get(record.node);
+    if (record.node !== node && holder?.alive) holder.handler.onSessionKicked(id);
+    else if (record.node !== node) this.sessions.delete(id);
+    return true;
   }
 
   /** @internal */

@@ -85,6 +85,11 @@ export class MembershipRegistry {
     return this.bySession.get(session)?.groups.has(group) ?? false;
   }
 
+  /** How many groups the session is in here. */
+  countOf(session: SessionId): number {
+    return this.bySession.get(session)?.groups.size ?? 0;
+  }
+
   /** The groups of a session, in join order. */
   groupsOf(session: SessionId): GroupId[] {
     const entry = this.bySession.get(session);

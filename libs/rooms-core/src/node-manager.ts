@@ -52,6 +52,14 @@ export interface NodeManagerOptions {
   disconnectMessage?: (member: MemberInfo, group: GroupId, reason: 'disconnect' | 'node-down') => unknown;
   /** Payload of `rejoined` events (Diarkis' custom rejoin message). */
   rejoinMessage?: (member: MemberInfo, group: GroupId) => unknown;
+  /** A session may be in at most this many groups (create/join beyond it reject `FORBIDDEN`). Default unlimited. */
+  maxGroupsPerSession?: number;
+  /**
+   * Called when the kernel ended a session this node holds for a reason its connection must follow: `taken` (resumed
+   * on another connection, here or on another node: already forgotten here without `left`; drop the old connection
+   * without suspending it) or `kicked` (already removed with `left` reason `kicked`; close the connection with 4003).
+   */
+  onSessionEnded?: (session: SessionId, reason: 'taken' | 'kicked') => void;
 }
 
 /** `create`'s request: PROTOCOL.md's fields, in ms, plus an embedding-only tick. */
@@ -235,11 +243,18 @@ export class NodeManager {
    * Live events for the session reach the delivery port as soon as each group is rejoined, before this resolves:
    * a caller that writes to a connection holds them until it wrote the replay (dropping offsets the replay had).
    * On a store failure midway the session is rolled back to suspended here (resumable again) and this rejects.
+   * A session still connected (here or on another node) is taken over: its holder gets `onSessionEnded(…, 'taken')`.
+   * With `expectedUser` (auth on), a session of another user is refused (null) before anything changes.
    */
-  async resumeSession(session: SessionId, tokenHash: string, newTokenHash: string): Promise<ResumeResult | null> {
+  async resumeSession(session: SessionId, tokenHash: string, newTokenHash: string, expectedUser?: string): Promise<ResumeResult | null> {
     this.assertOpen();
-    const record = await this.replicator.takeSession(session, tokenHash);
+    const liveHere = this.registry.isRegistered(session) && !this.sessions.isSuspended(session);
+    const options: { newTokenHash: string; expectedUser?: string } = { newTokenHash };
+    if (expectedUser !== undefined) options.expectedUser = expectedUser;
+    const record = await this.replicator.takeSession(session, tokenHash, options);
     if (!record) return null;
+    // A reconnect before the old connection here was seen dead: that connection is replaced.
+    if (liveHere) this.endedHere(session, 'taken');
     this.registry.register(session);
     this.sessions.resume(session, record.user, newTokenHash);
     const result: ResumeResult = { groups: [], lost: [] };
@@ -293,6 +308,7 @@ export class NodeManager {
     if (!allowEmpty && !join) throw new RoomsError('BAD_REQUEST', 'a group with allowEmpty:false must be joined at creation');
     if (join && session === null) throw new RoomsError('BAD_REQUEST', 'a server-side create cannot join');
     if (session !== null) this.requireSession(session);
+    if (join && session !== null) this.requireRoomFor(session);
     const id = request.group ?? globalThis.crypto.randomUUID();
     this.requireGroupId(id);
     const context: HookContext = { op: 'create', session, group: id, data: request.data };
@@ -329,6 +345,7 @@ export class NodeManager {
     this.assertOpen();
     this.requireSession(session);
     this.requireGroupId(group);
+    if (!this.registry.has(group, session)) this.requireRoomFor(session);
     const context: HookContext = { op: 'join', session, group, data: options.data };
     await this.before(context);
     const local = await this.hold(group);
@@ -483,11 +500,30 @@ export class NodeManager {
     if (!(await this.replicator.discard(group, { ifEmpty: false, reason: 'admin' }))) throw new RoomsError('GROUP_NOT_FOUND');
   }
 
-  /** Ends a session as kicked: members see `left` with reason `kicked`; no resume. Resolves false for an unknown session. */
+  /**
+   * Ends a session as kicked, wherever it is held (this node or another): members see `left` with reason `kicked`,
+   * the holder gets `onSessionEnded(…, 'kicked')`, no resume. Resolves false for a session unknown everywhere.
+   */
   async kick(session: SessionId): Promise<boolean> {
-    if (!this.registry.isRegistered(session)) return false;
+    this.assertOpen();
+    if (this.registry.isRegistered(session)) {
+      await this.kickHere(session);
+      return true;
+    }
+    return this.replicator.kickSession(session);
+  }
+
+  private async kickHere(session: SessionId): Promise<void> {
     await this.unregisterSession(session, 'kicked');
-    return true;
+    this.endedHere(session, 'kicked');
+  }
+
+  private endedHere(session: SessionId, reason: 'taken' | 'kicked'): void {
+    try {
+      this.options.onSessionEnded?.(session, reason);
+    } catch (error) {
+      this.logger.error({ err: error, session }, 'onSessionEnded threw');
+    }
   }
 
   /** Counts for metrics: sessions, local groups by state. */
@@ -515,8 +551,14 @@ export class NodeManager {
     },
     onSessionTaken: (session) => {
       // The session was resumed elsewhere: forget it here without `left` events; its `rejoined` moves the member.
+      const held = this.registry.isRegistered(session);
       this.registry.unregister(session);
       this.sessions.delete(session);
+      if (held) this.endedHere(session, 'taken');
+    },
+    onSessionKicked: (session) => {
+      if (!this.registry.isRegistered(session)) return;
+      this.kickHere(session).catch((error: unknown) => this.logger.error({ err: error, session }, 'kick from another node failed'));
     },
   };
 
@@ -848,6 +890,13 @@ export class NodeManager {
   private async requireExists(group: GroupId): Promise<void> {
     if (this.groups.has(group)) return;
     if (!(await this.replicator.snapshot(group))) throw new RoomsError('GROUP_NOT_FOUND');
+  }
+
+  private requireRoomFor(session: SessionId): void {
+    const limit = this.options.maxGroupsPerSession;
+    if (limit !== undefined && limit > 0 && this.registry.countOf(session) >= limit) {
+      throw new RoomsError('FORBIDDEN', `a session may be in at most ${limit} groups`);
+    }
   }
 
   private requireSession(session: SessionId): void {

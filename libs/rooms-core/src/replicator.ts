@@ -62,8 +62,10 @@ export interface ReplicaHandler {
   onReconnected(): void;
   /** Reachability of the store changed; while unreachable, writes fail fast with `UNAVAILABLE`. */
   onAvailability(available: boolean): void;
-  /** A session this node holds (suspended) was resumed on another node: drop it here without `left` events. */
+  /** A session this node holds (connected or suspended) was resumed on another node: drop it here without `left`. */
   onSessionTaken(session: SessionId): void;
+  /** A session this node holds was kicked through another node: end it here (`left` reason `kicked`). */
+  onSessionKicked(session: SessionId): void;
 }
 
 /** Result of `Replicator.join`. */
@@ -136,11 +138,20 @@ export interface Replicator {
   /** Stores a resumable session until `record.expiresAt` (replacing any record of the same id). */
   saveSession(record: SessionRecord): Promise<void>;
   /**
-   * Takes a session for resume on this node: atomically checks the token hash and that it is resumable (suspended
-   * and not expired, or held by a node found dead less than `windowMs` ago), moves the record to this node and
-   * tells the node that held it (`onSessionTaken`). Null when unknown, expired, live elsewhere or the hash differs.
+   * Takes a session for resume on this node: atomically checks the token hash (and, with `expectedUser`, that the
+   * session belongs to that user) and that it is resumable: suspended and not expired, connected on a live node (a
+   * client that reconnects before its old connection is seen dead), or held by a node found dead less than
+   * `windowMs` ago. Moves the record to this node, replaces the token hash with `newTokenHash` in the same step (so
+   * of concurrent takes with one token exactly one wins) and tells the node that held it (`onSessionTaken`). Null
+   * when unknown, expired, the hash or the user differs; nothing changes then.
    */
-  takeSession(session: SessionId, tokenHash: string): Promise<SessionRecord | null>;
+  takeSession(session: SessionId, tokenHash: string, options?: { newTokenHash?: string; expectedUser?: string }): Promise<SessionRecord | null>;
+  /**
+   * Kicks a session wherever it is held: the holding node gets `onSessionKicked` (not called when this node holds
+   * it: the caller ends it itself); a session of a dead node just loses its record. Resolves false when no record
+   * exists.
+   */
+  kickSession(session: SessionId): Promise<boolean>;
   /**
    * Forgets a session (ended by the client, kicked, or its window passed). With `ifNode`, not when the record is now
    * held by another node (a window that ends on the old node must not undo a resume elsewhere: a resume moves the

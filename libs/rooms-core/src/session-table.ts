@@ -40,6 +40,11 @@ export class SessionTable {
     return this.entries.get(session)?.user;
   }
 
+  /** True when the session is here and suspended (its connection dropped, its window running). */
+  isSuspended(session: SessionId): boolean {
+    return this.entries.get(session)?.offsets != null;
+  }
+
   /** The groups of a suspended session's offsets (empty when connected or unknown). */
   suspendedGroups(session: SessionId): GroupId[] {
     return Object.keys(this.entries.get(session)?.offsets ?? {});

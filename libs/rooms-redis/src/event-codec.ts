@@ -75,22 +75,22 @@ export function decodeEvent(text: string): ReplicaEvent | null {
   }
 }
 
-/** A control message to a node: another node took one of its sessions. */
-export interface SessionTakenMessage {
-  type: 'taken';
+/** A control message to a node about one of its sessions: another node took it (resume) or kicked it. */
+export interface SessionControlMessage {
+  type: 'taken' | 'kicked';
   session: SessionId;
 }
 
 /** JSON of a control message. */
-export function encodeControl(message: SessionTakenMessage): string {
+export function encodeControl(message: SessionControlMessage): string {
   return JSON.stringify(message);
 }
 
 /** Parses a control message; null when malformed. */
-export function decodeControl(text: string): SessionTakenMessage | null {
+export function decodeControl(text: string): SessionControlMessage | null {
   const value = parseJson(text);
-  if (!isObject(value) || value.type !== 'taken' || typeof value.session !== 'string') return null;
-  return { type: 'taken', session: value.session };
+  if (!isObject(value) || (value.type !== 'taken' && value.type !== 'kicked') || typeof value.session !== 'string') return null;
+  return { type: value.type, session: value.session };
 }
 
 function parseMember(value: unknown): MemberInfo | null {

@@ -221,8 +221,12 @@ export class RedisReplicator implements Replicator {
     return this.call((run) => run.sessions.save(record), true);
   }
 
-  async takeSession(session: SessionId, tokenHash: string): Promise<SessionRecord | null> {
-    return this.call((run) => run.sessions.take(session, tokenHash), true);
+  async takeSession(session: SessionId, tokenHash: string, options: { newTokenHash?: string; expectedUser?: string } = {}): Promise<SessionRecord | null> {
+    return this.call((run) => run.sessions.take(session, tokenHash, options), true);
+  }
+
+  async kickSession(session: SessionId): Promise<boolean> {
+    return this.call((run) => run.sessions.kick(session), true);
   }
 
   async dropSession(session: SessionId, ifNode?: NodeId): Promise<boolean> {
@@ -422,7 +426,8 @@ export class RedisReplicator implements Replicator {
     if (channel === this.keys.control(this.nodeId)) {
       const control = decodeControl(message);
       if (!control) this.logger.warn({ channel }, 'malformed control message dropped');
-      else this.notify('onSessionTaken', () => this.handler?.onSessionTaken(control.session));
+      else if (control.type === 'taken') this.notify('onSessionTaken', () => this.handler?.onSessionTaken(control.session));
+      else this.notify('onSessionKicked', () => this.handler?.onSessionKicked(control.session));
       return;
     }
     const event = decodeEvent(message);

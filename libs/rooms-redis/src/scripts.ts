@@ -239,13 +239,20 @@ return 1
 
 /**
  * KEYS: session. ARGV: 1 tokenHash, 2 this node, 3 now, 4 expected holder, 5 holder death time ('' = holder alive),
- * 6 the holder's control channel, 7 control message. Compare-and-set on the holder, so of concurrent takes one wins.
- * Returns {'OK', recJson, previous node, windowMs, tokenHash} / {'RETRY'} (holder changed) / nil.
+ * 6 the holder's control channel, 7 control message, 8 '=' .. expected user ('' = any user), 9 the new token hash
+ * ('' = keep). Compare-and-set on the
+ * holder, so of concurrent takes one wins. A session connected on a live node is taken over (the client reconnected
+ * before its old connection was seen dead). Returns {'OK', recJson, previous node, windowMs, tokenHash} / {'RETRY'}
+ * (holder changed) / nil.
  */
 const TAKE_SESSION = `
 local f = redis.call('HMGET', KEYS[1], 'tok', 'node', 'exp', 'win', 'died', 'rec')
 if not f[1] or f[1] ~= ARGV[1] then return false end
 if f[2] ~= ARGV[4] then return {'RETRY'} end
+if ARGV[8] ~= '' then
+  local rec = cjson.decode(f[6])
+  if type(rec.user) ~= 'string' or rec.user ~= string.sub(ARGV[8], 2) then return false end
+end
 local now = tonumber(ARGV[3])
 local resumable = false
 if f[3] ~= '' then
@@ -253,13 +260,16 @@ if f[3] ~= '' then
 else
   local died = nil
   if f[5] ~= '' then died = tonumber(f[5]) elseif ARGV[5] ~= '' then died = tonumber(ARGV[5]) end
-  resumable = died ~= nil and died + tonumber(f[4]) > now
+  resumable = died == nil or died + tonumber(f[4]) > now
 end
 if not resumable then return false end
 redis.call('HSET', KEYS[1], 'node', ARGV[2], 'exp', '', 'died', '')
+if ARGV[9] ~= '' then redis.call('HSET', KEYS[1], 'tok', ARGV[9]) end
 redis.call('PERSIST', KEYS[1])
 if f[2] ~= ARGV[2] then redis.call('PUBLISH', ARGV[6], ARGV[7]) end
-return {'OK', f[6], f[2], f[4], f[1]}
+local tok = f[1]
+if ARGV[9] ~= '' then tok = ARGV[9] end
+return {'OK', f[6], f[2], f[4], tok}
 `;
 
 /**

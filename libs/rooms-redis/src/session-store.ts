@@ -52,7 +52,8 @@ export class SessionStore {
    * on a node that is dead (its liveness key is gone) since less than its window. Compare-and-set on the holder, so
    * of concurrent takes exactly one wins. The previous holder is told on its control channel.
    */
-  async take(session: SessionId, tokenHash: string): Promise<SessionRecord | null> {
+  async take(session: SessionId, tokenHash: string, options: { newTokenHash?: string; expectedUser?: string } = {}): Promise<SessionRecord | null> {
+    const { newTokenHash, expectedUser } = options;
     const key = this.keys.session(session);
     for (let attempt = 0; attempt < TAKE_ATTEMPTS; attempt++) {
       const holder = await this.redis.call('HGET', key, 'node');
@@ -60,7 +61,8 @@ export class SessionStore {
       const node = asString(holder);
       const now = this.now();
       const holderAlive = node === this.self || (await this.redis.call('EXISTS', this.keys.node(node))) === 1;
-      const args = [tokenHash, this.self, String(now), node, holderAlive ? '' : String(now), this.keys.control(node), encodeControl({ type: 'taken', session })];
+      const user = expectedUser === undefined ? '' : `=${expectedUser}`;
+      const args = [tokenHash, this.self, String(now), node, holderAlive ? '' : String(now), this.keys.control(node), encodeControl({ type: 'taken', session }), user, newTokenHash ?? ''];
       const reply = await this.runner.run('takeSession', [key], args);
       if (reply === null) return null;
       const fields = asArray(reply);
@@ -70,6 +72,23 @@ export class SessionStore {
       return this.record(session, asString(fields[1]), asInt(fields[3]), asString(fields[4]));
     }
     return null;
+  }
+
+  /**
+   * Kicks a session wherever it is held: tells a live holder on its control channel (not this node: the caller ends
+   * its own sessions), drops the record of a dead holder. False when there is no record.
+   */
+  async kick(session: SessionId): Promise<boolean> {
+    const holder = await this.redis.call('HGET', this.keys.session(session), 'node');
+    if (holder === null) return false;
+    const node = asString(holder);
+    if (node === this.self) return true;
+    if ((await this.redis.call('EXISTS', this.keys.node(node))) === 1) {
+      await this.redis.call('PUBLISH', this.keys.control(node), encodeControl({ type: 'kicked', session }));
+    } else {
+      await this.drop(session, node);
+    }
+    return true;
   }
 
   /**

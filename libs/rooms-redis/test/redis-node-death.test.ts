@@ -63,7 +63,7 @@ describe('a node that dies (SIGKILL)', () => {
     await ha.untilVersion('shared', 3);
     await waitUntil(() => a.liveNodes().includes(childId), 'a sees the child alive');
     // Held by a live node: not resumable yet.
-    expect(await b.takeSession('child-session', 'child-hash')).toBeNull();
+    expect(await b.takeSession('child-session', 'wrong-hash')).toBeNull();
 
     child.kill('SIGKILL');
     const killedAt = Date.now();

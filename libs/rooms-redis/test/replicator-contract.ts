@@ -455,20 +455,39 @@ export function replicatorContract(name: string, makeNodes: MakeNodes): void {
       });
 
       it('tells the holder when another node takes its session', async () => {
-        const [a, b, c, ha] = three(await setup());
+        const [a, b, , ha] = three(await setup());
         await a.saveSession(record('sess-2', a.nodeId));
         expect(await b.takeSession('sess-2', 'hash-1')).not.toBeNull();
         await ha.until((h) => h.records.some((r) => r.kind === 'sessionTaken' && r.session === 'sess-2'), 'sessionTaken');
-        // Now live on b, which is alive: not resumable.
-        expect(await c.takeSession('sess-2', 'hash-1')).toBeNull();
       });
 
-      it('refuses an expired session, a live session of a live node and a dropped one', async () => {
+      it('takes over a session still connected on a live node (the client came back first) and tells that node', async () => {
+        const [a, b, , ha] = three(await setup());
+        await a.saveSession(record('sess-4', a.nodeId, { expiresAt: null }));
+        expect(await b.takeSession('sess-4', 'wrong')).toBeNull();
+        expect(await b.takeSession('sess-4', 'hash-1')).toMatchObject({ node: b.nodeId, expiresAt: null });
+        await ha.until((h) => h.records.some((r) => r.kind === 'sessionTaken' && r.session === 'sess-4'), 'sessionTaken');
+      });
+
+      it('with an expected user, refuses a session of another user and changes nothing', async () => {
+        const [a, b] = three(await setup());
+        await a.saveSession(record('sess-8', a.nodeId));
+        expect(await b.takeSession('sess-8', 'hash-1', { expectedUser: 'mallory' })).toBeNull();
+        expect(await b.takeSession('sess-8', 'hash-1', { expectedUser: 'u1' })).toMatchObject({ node: b.nodeId, user: 'u1' });
+      });
+
+      it('kicks a session held by another live node through that node', async () => {
+        const [a, b, , ha] = three(await setup());
+        await a.saveSession(record('sess-9', a.nodeId, { expiresAt: null }));
+        expect(await b.kickSession('sess-9')).toBe(true);
+        await ha.until((h) => h.records.some((r) => r.kind === 'sessionKicked' && r.session === 'sess-9'), 'sessionKicked');
+        expect(await b.kickSession('unknown')).toBe(false);
+      });
+
+      it('refuses an expired session and a dropped one', async () => {
         const [a, b] = three(await setup());
         await a.saveSession(record('sess-3', a.nodeId, { expiresAt: Date.now() - 1 }));
         expect(await b.takeSession('sess-3', 'hash-1')).toBeNull();
-        await a.saveSession(record('sess-4', a.nodeId, { expiresAt: null }));
-        expect(await b.takeSession('sess-4', 'hash-1')).toBeNull();
         await a.saveSession(record('sess-5', a.nodeId));
         await a.dropSession('sess-5');
         expect(await b.takeSession('sess-5', 'hash-1')).toBeNull();
@@ -492,8 +511,11 @@ export function replicatorContract(name: string, makeNodes: MakeNodes): void {
         const cluster = await setup();
         const [a, b, c] = three(cluster);
         await a.saveSession(record('sess-6', a.nodeId));
-        const results = await Promise.all([b.takeSession('sess-6', 'hash-1'), c.takeSession('sess-6', 'hash-1')]);
+        // Each take rotates the token hash in the same step, so the second one's token is stale.
+        const results = await Promise.all([b.takeSession('sess-6', 'hash-1', { newTokenHash: 'hash-b' }), c.takeSession('sess-6', 'hash-1', { newTokenHash: 'hash-c' })]);
         expect(results.filter((r) => r !== null)).toHaveLength(1);
+        const winner = results.find((r) => r !== null);
+        expect(winner?.tokenHash).toBe(winner?.node === b.nodeId ? 'hash-b' : 'hash-c');
       });
     });
 

@@ -91,9 +91,72 @@ describe('NodeManager suspend and resume (fake timers)', () => {
     expect(delivery.eventsOf('s1', 'left').map((e) => e.reason)).toEqual(['disconnect']);
   });
 
-  it('a session that is connected (not suspended) cannot be resumed', async () => {
-    const { node } = await twoMembers();
-    expect(await node.resumeSession('s2', 'h2', 'h3')).toBeNull();
+  it('a session still connected on this node is taken over by a resume with its token (no left, holder told)', async () => {
+    const ended: Array<[string, string]> = [];
+    const a = await nodes.start({ id: 'A', resumeWindowMs: WINDOW, onSessionEnded: (s, r) => ended.push([s, r]) });
+    await registerAll(a.node, 's1');
+    await a.node.registerSession('s2', { tokenHash: 'h2' });
+    await a.node.create('s1', { group: 'g' });
+    await a.node.join('s2', 'g');
+    a.delivery.clear();
+    expect(await a.node.resumeSession('s2', 'wrong', 'h3')).toBeNull();
+    expect(ended).toEqual([]);
+    const resumed = await a.node.resumeSession('s2', 'h2', 'h3');
+    expect(resumed?.groups.map((g) => g.group)).toEqual(['g']);
+    expect(ended).toEqual([['s2', 'taken']]);
+    expect(a.delivery.eventsOf('s1', 'left')).toEqual([]);
+    expect(a.delivery.eventsOf('s1', 'rejoined')).toMatchObject([{ member: { id: 's2' } }]);
+  });
+
+  it('a session connected on another node is taken over there: the old holder forgets it without left', async () => {
+    const ended: Array<[string, string]> = [];
+    const a = await nodes.start({ id: 'A', resumeWindowMs: WINDOW, onSessionEnded: (s, r) => ended.push([s, r]) });
+    const b = await nodes.start({ id: 'B', resumeWindowMs: WINDOW });
+    await registerAll(a.node, 's1');
+    await a.node.registerSession('s2', { tokenHash: 'h2' });
+    await a.node.create('s1', { group: 'g' });
+    await a.node.join('s2', 'g');
+    await b.node.resumeSession('s2', 'h2', 'h3');
+    expect(ended).toEqual([['s2', 'taken']]);
+    expect(a.node.hasSession('s2')).toBe(false);
+    expect(await a.node.members('g')).toContainEqual({ id: 's2', node: 'B' });
+    expect(a.delivery.eventsOf('s1', 'left')).toEqual([]);
+  });
+
+  it('with an expected user, a session of another user is refused and nothing changes', async () => {
+    const a = await nodes.start({ id: 'A', resumeWindowMs: WINDOW });
+    await a.node.registerSession('carol', { user: 'carol', tokenHash: 'hc' });
+    await a.node.suspendSession('carol', {});
+    expect(await a.node.resumeSession('carol', 'hc', 'h2', 'mallory')).toBeNull();
+    expect(await a.node.resumeSession('carol', 'hc', 'h2', 'carol')).not.toBeNull();
+  });
+
+  it('kick reaches a session held by another node: members see left kicked and the holder is told', async () => {
+    const ended: Array<[string, string]> = [];
+    const a = await nodes.start({ id: 'A', resumeWindowMs: WINDOW, onSessionEnded: (s, r) => ended.push([s, r]) });
+    const b = await nodes.start({ id: 'B', resumeWindowMs: WINDOW });
+    await a.node.registerSession('s2', { tokenHash: 'h2' });
+    await registerAll(b.node, 'b1');
+    await b.node.create('b1', { group: 'g' });
+    await a.node.join('s2', 'g');
+    expect(await b.node.kick('s2')).toBe(true);
+    await vi.waitFor(() => expect(ended).toEqual([['s2', 'kicked']]));
+    expect(b.delivery.eventsOf('b1', 'left')).toMatchObject([{ member: { id: 's2' }, reason: 'kicked' }]);
+    expect(a.node.hasSession('s2')).toBe(false);
+    expect(await b.node.kick('s2')).toBe(false);
+    expect(await b.node.kick('nobody')).toBe(false);
+  });
+
+  it('a session may be in at most maxGroupsPerSession groups', async () => {
+    const a = await nodes.start({ id: 'A', maxGroupsPerSession: 2 });
+    await registerAll(a.node, 's1', 's2');
+    await a.node.create('s1', { group: 'g1' });
+    await a.node.create('s1', { group: 'g2' });
+    await a.node.create('s2', { group: 'g3' });
+    await expect(a.node.join('s1', 'g3')).rejects.toMatchObject({ code: 'FORBIDDEN', message: 'a session may be in at most 2 groups' });
+    await expect(a.node.create('s1', { group: 'g4' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    expect((await a.node.join('s1', 'g1')).already).toBe(true);
+    await a.node.create('s1', { group: 'g5', join: false, allowEmpty: true });
   });
 
   it('after its node died, a session resumes on another node and learns which groups were discarded meanwhile', async () => {

@@ -21,6 +21,7 @@ await survivor.start({
   onReconnected: () => undefined,
   onAvailability: () => undefined,
   onSessionTaken: () => undefined,
+  onSessionKicked: () => undefined,
 });
 await survivor.createGroup({ id: 'shared', allowEmpty: false, ttlMs: null, maxMembers: null, intervalMs: 0, meta: {}, static: false }, { id: 'sa', node: survivor.nodeId });
 const results: number[] = [];

@@ -19,6 +19,7 @@ await node.start({
   onReconnected: () => undefined,
   onAvailability: () => undefined,
   onSessionTaken: () => undefined,
+  onSessionKicked: () => undefined,
 });
 const shared = env('CHILD_GROUP');
 await node.watch(shared);

@@ -6,7 +6,8 @@ export type Recorded =
   | { kind: 'nodeDown'; node: NodeId; at: number }
   | { kind: 'reconnected'; at: number }
   | { kind: 'availability'; available: boolean; at: number }
-  | { kind: 'sessionTaken'; session: SessionId; at: number };
+  | { kind: 'sessionTaken'; session: SessionId; at: number }
+  | { kind: 'sessionKicked'; session: SessionId; at: number };
 
 /**
  * RecordingHandler: a `ReplicaHandler` that records every call, with waits that resolve when a condition over the
@@ -35,6 +36,10 @@ export class RecordingHandler implements ReplicaHandler {
 
   onAvailability(available: boolean): void {
     this.push({ kind: 'availability', available, at: Date.now() });
+  }
+
+  onSessionKicked(session: SessionId): void {
+    this.push({ kind: 'sessionKicked', session, at: Date.now() });
   }
 
   onSessionTaken(session: SessionId): void {
