@@ -311,15 +311,23 @@ export class RoomsClient {
   /** One `connect()` from idle: resume when there is a session, fresh when there is none or the resume is refused. */
   async #connectOnce(): Promise<void> {
     const hadSession = this.#welcome !== null;
-    let result = await this.#dial(hadSession, hadSession);
-    if (!result.ok && hadSession && result.code === CloseCode.RESUME_FAILED && this.#state === 'connecting') {
-      this.#welcome = null;
-      result = await this.#dial(false, true);
-    }
+    const result = await this.#dialResumingFirst('connecting', hadSession);
     if (result.ok || this.#state !== 'connecting') return;
     this.#state = 'idle';
     const detail = result.reason === '' ? '' : `: ${result.reason}`;
     this.#rejectWaiters(new RoomsClientError('CONNECT_FAILED', `could not connect (close code ${result.code}${detail})`, true));
+  }
+
+  /**
+   * Dials with a resume when there is a session, and once afresh when the server refused the resume (4001) while
+   * still in `state`; `announce` says whether a fresh session is reported as a `reconnect` event.
+   */
+  async #dialResumingFirst(state: 'connecting' | 'reconnecting', announce: boolean): Promise<DialResult> {
+    const resume = this.#welcome !== null;
+    const result = await this.#dial(resume, announce);
+    if (result.ok || !resume || result.code !== CloseCode.RESUME_FAILED || this.#state !== state) return result;
+    this.#welcome = null;
+    return this.#dial(false, true);
   }
 
   #scheduleReconnect(): void {
@@ -332,12 +340,7 @@ export class RoomsClient {
 
   async #reconnectNow(): Promise<void> {
     if (this.#state !== 'reconnecting') return;
-    const resume = this.#welcome !== null;
-    let result = await this.#dial(resume, true);
-    if (!result.ok && resume && result.code === CloseCode.RESUME_FAILED && this.#state === 'reconnecting') {
-      this.#welcome = null;
-      result = await this.#dial(false, true);
-    }
+    const result = await this.#dialResumingFirst('reconnecting', true);
     if (result.ok || this.#state !== 'reconnecting') return;
     if (this.#isFinal(result.code)) {
       if (result.code === CloseCode.KICKED) this.#welcome = null;

@@ -46,7 +46,7 @@ export class Connection {
       }
       let messages: ServerMessage[];
       try {
-        messages = decodeServerFrame(data);
+        messages = decodeServerFrame(data, handlers.protocolError);
       } catch (error) {
         handlers.protocolError(error instanceof ProtocolError ? error : new ProtocolError('bad frame', { cause: error }));
         return;

@@ -12,11 +12,11 @@ type Obj = Record<string, unknown>;
  * Parses one frame from the server into its messages, in order: a frame holds a single message or an array of
  * them. Each message is an event (`ev`) or a reply (`ok`). Forward compatible: messages with an unknown `ev` are
  * skipped, unknown extra fields are kept; an error code this version does not know becomes `INTERNAL` with the
- * code kept at the start of the message (`"[NEW_CODE] text"`). Throws {@link ProtocolError} for anything else
- * malformed (bad JSON, a non-object, a known event or a reply with missing or ill-typed fields); the whole frame is
- * then rejected.
+ * code kept at the start of the message (`"[NEW_CODE] text"`). Throws {@link ProtocolError} when the frame is not
+ * JSON. A malformed message (a non-object, a known event or a reply with missing or ill-typed fields) is dropped and
+ * handed to `onMalformed` (or, without it, throws): one bad message of a batch does not cost the others.
  */
-export function decodeServerFrame(raw: RawFrame): ServerMessage[] {
+export function decodeServerFrame(raw: RawFrame, onMalformed?: (error: ProtocolError) => void): ServerMessage[] {
   let value: unknown;
   try {
     value = JSON.parse(frameText(raw));
@@ -26,7 +26,14 @@ export function decodeServerFrame(raw: RawFrame): ServerMessage[] {
   const items = Array.isArray(value) ? value : [value];
   const out: ServerMessage[] = [];
   for (const item of items) {
-    const message = toServerMessage(item);
+    let message: ServerMessage | undefined;
+    try {
+      message = toServerMessage(item);
+    } catch (error) {
+      if (!onMalformed || !(error instanceof ProtocolError)) throw error;
+      onMalformed(error);
+      continue;
+    }
     if (message !== undefined) out.push(message);
   }
   return out;

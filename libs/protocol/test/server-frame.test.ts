@@ -78,4 +78,14 @@ describe('decodeServerFrame', () => {
   it.each(broken)('throws for %s', (_what, message) => {
     protocolError(JSON.stringify(message));
   });
+
+  it('drops only the malformed message of a batch when given onMalformed, and reports it', () => {
+    const good = { ev: 'message', group: 'g', from: null, data: 1, offset: 1 };
+    const errors: ProtocolError[] = [];
+    const frame = JSON.stringify([good, { ev: 'message', group: 7 }, { ref: 1, ok: true }]);
+    expect(decodeServerFrame(frame, (error) => errors.push(error))).toEqual([good, { ref: 1, ok: true }]);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toBeInstanceOf(ProtocolError);
+    expect(() => decodeServerFrame(frame)).toThrow(ProtocolError);
+  });
 });
