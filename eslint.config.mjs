@@ -1,6 +1,7 @@
 // Lint for every project: typescript-eslint's recommended rules plus Nx module boundaries.
 // Tags (in each project.json): rooms-core depends on nothing of ours; protocol on core; rooms-redis on core;
-// client on protocol; the gateway on the libs; tools on anything.
+// client on protocol; the gateway on the libs; tools on anything. `testing` (test infrastructure: Redis processes,
+// free ports) depends on nothing of ours and may be used by the tests of redis, gateway and tools.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import nx from '@nx/eslint-plugin';
@@ -23,11 +24,12 @@ export default tseslint.config(
           allow: [],
           depConstraints: [
             { sourceTag: 'scope:core', onlyDependOnLibsWithTags: [] },
+            { sourceTag: 'scope:testing', onlyDependOnLibsWithTags: [] },
             { sourceTag: 'scope:protocol', onlyDependOnLibsWithTags: ['scope:core'] },
-            { sourceTag: 'scope:redis', onlyDependOnLibsWithTags: ['scope:core'] },
+            { sourceTag: 'scope:redis', onlyDependOnLibsWithTags: ['scope:core', 'scope:testing'] },
             { sourceTag: 'scope:client', onlyDependOnLibsWithTags: ['scope:protocol', 'scope:core'] },
-            { sourceTag: 'scope:gateway', onlyDependOnLibsWithTags: ['scope:core', 'scope:protocol', 'scope:redis'] },
-            { sourceTag: 'scope:tools', onlyDependOnLibsWithTags: ['scope:core', 'scope:protocol', 'scope:redis', 'scope:client', 'scope:gateway'] }
+            { sourceTag: 'scope:gateway', onlyDependOnLibsWithTags: ['scope:core', 'scope:protocol', 'scope:redis', 'scope:testing'] },
+            { sourceTag: 'scope:tools', onlyDependOnLibsWithTags: ['scope:core', 'scope:protocol', 'scope:redis', 'scope:client', 'scope:gateway', 'scope:testing'] }
           ]
         }
       ]

@@ -2,9 +2,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { NodeManager } from '@rooms/core';
 import type { DeliveryEvent, DeliveryPort, SessionId } from '@rooms/core';
 import { RedisReplicator } from '../src/index.js';
-import { RedisServer } from './support/redis-server.js';
+import { RedisServer } from '@rooms/testing';
 import { nodeId } from './support/nodes.js';
-import { waitUntil } from './support/wait-until.js';
+import { waitUntil } from '@rooms/testing';
 
 /** Records what a node delivered, per session. */
 class Deliveries implements DeliveryPort {
@@ -56,15 +56,15 @@ describe('NodeManager on RedisReplicator', () => {
     await a.node.create('s1', { group: 'g' });
     await b.node.join('b1', 'g', { data: 'hello' });
     // b's join is applied on a when its event arrives (one view "within a few milliseconds").
-    await waitUntil(async () => (await a.node.members('g')).length === 2, 'a sees b1 in members');
+    await waitUntil('a sees b1 in members', async () => (await a.node.members('g')).length === 2);
     expect((await a.node.members('g')).map((m) => m.id)).toEqual(['s1', 'b1']);
-    await waitUntil(() => a.delivery.of('s1').some((e) => e.ev === 'joined'), 's1 sees b1 join');
+    await waitUntil('s1 sees b1 join', () => a.delivery.of('s1').some((e) => e.ev === 'joined'));
     expect(a.delivery.of('s1')).toEqual([{ ev: 'joined', group: 'g', member: { id: 'b1', node: b.node.nodeId, data: 'hello' }, data: 'hello' }]);
     for (const text of ['one', 'two']) await a.node.broadcast('s1', 'g', text);
     expect(await b.node.broadcast('b1', 'g', 'three', { self: true })).toEqual({ recipients: 2, offset: 3 });
     const messages = (node: { delivery: Deliveries }, session: string) =>
       node.delivery.of(session).flatMap((e) => (e.ev === 'message' ? [[e.offset, e.data]] : []));
-    await waitUntil(() => messages(b, 'b1').length === 3 && messages(a, 's1').length === 1, 'every message delivered');
+    await waitUntil('every message delivered', () => messages(b, 'b1').length === 3 && messages(a, 's1').length === 1);
     expect(messages(b, 'b1')).toEqual([
       [1, 'one'],
       [2, 'two'],
@@ -72,7 +72,7 @@ describe('NodeManager on RedisReplicator', () => {
     ]);
     expect(messages(a, 's1')).toEqual([[3, 'three']]);
     await b.node.leave('b1', 'g');
-    await waitUntil(() => a.delivery.of('s1').some((e) => e.ev === 'left'), 's1 sees b1 leave');
+    await waitUntil('s1 sees b1 leave', () => a.delivery.of('s1').some((e) => e.ev === 'left'));
     expect(await a.node.groupInfo('g')).toMatchObject({ size: 1, nodes: [a.node.nodeId] });
   });
 
@@ -98,11 +98,11 @@ describe('NodeManager on RedisReplicator', () => {
     await a.node.broadcast('stay', 'room', 'missed');
     const resumed = await b.node.resumeSession('mover', 'h1', 'h2');
     expect(resumed).toEqual({ groups: [{ group: 'room', since: 1, messages: [{ group: 'room', from: 'stay', data: 'missed', offset: 2 }], complete: true }], lost: [] });
-    await waitUntil(() => a.delivery.of('stay').some((e) => e.ev === 'rejoined'), 'stay sees the rejoin');
+    await waitUntil('stay sees the rejoin', () => a.delivery.of('stay').some((e) => e.ev === 'rejoined'));
     expect((await b.node.members('room')).find((m) => m.id === 'mover')?.node).toBe(b.node.nodeId);
     expect(a.node.hasSession('mover')).toBe(false);
     await b.node.broadcast('mover', 'room', 'back');
-    await waitUntil(() => a.delivery.of('stay').some((e) => e.ev === 'message' && e.data === 'back'), 'stay gets the message');
+    await waitUntil('stay gets the message', () => a.delivery.of('stay').some((e) => e.ev === 'message' && e.data === 'back'));
   });
 
   it('an emptied group is discarded once, cluster-wide, after its grace', async () => {
@@ -113,7 +113,7 @@ describe('NodeManager on RedisReplicator', () => {
     await b.node.join('y', 'brief');
     await a.node.leave('x', 'brief');
     await b.node.leave('y', 'brief');
-    await waitUntil(async () => (await a.node.listGroups()).length === 0, 'the group to be discarded', 5000);
+    await waitUntil('the group to be discarded', async () => (await a.node.listGroups()).length === 0, 5000);
     await expect(b.node.members('brief')).rejects.toMatchObject({ code: 'GROUP_NOT_FOUND' });
   });
 });

@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { RoomsError } from '@rooms/core';
 import type { GroupSnapshot, GroupSpec, MemberInfo } from '@rooms/core';
 import { RedisKeys } from '../src/index.js';
-import { RedisServer } from './support/redis-server.js';
+import { RedisServer } from '@rooms/testing';
 import { TestNodes } from './support/nodes.js';
 
 const server = new RedisServer();

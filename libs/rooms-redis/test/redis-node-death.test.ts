@@ -3,9 +3,9 @@ import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GroupSpec, ReplicaEvent } from '@rooms/core';
-import { RedisServer } from './support/redis-server.js';
+import { RedisServer } from '@rooms/testing';
 import { nodeId, TestNodes } from './support/nodes.js';
-import { waitUntil } from './support/wait-until.js';
+import { waitUntil } from '@rooms/testing';
 
 const NODE_TTL_MS = 3000;
 const server = new RedisServer();
@@ -61,7 +61,7 @@ describe('a node that dies (SIGKILL)', () => {
     const own = await b.watch('own');
     expect(own?.members).toEqual([{ id: 'c3', node: childId }]);
     await ha.untilVersion('shared', 3);
-    await waitUntil(() => a.liveNodes().includes(childId), 'a sees the child alive');
+    await waitUntil('a sees the child alive', () => a.liveNodes().includes(childId));
     // Held by a live node: not resumable yet.
     expect(await b.takeSession('child-session', 'wrong-hash')).toBeNull();
 

@@ -4,9 +4,9 @@ import { RoomsError } from '@rooms/core';
 import type { GroupSpec, ReplicaEvent } from '@rooms/core';
 import { RedisKeys, RedisReplicator } from '../src/index.js';
 import { RecordingHandler } from './support/recording-handler.js';
-import { freePort, RedisServer } from './support/redis-server.js';
+import { freePort, RedisServer } from '@rooms/testing';
 import { nodeId, RecordingLogger, TestNodes } from './support/nodes.js';
-import { waitUntil } from './support/wait-until.js';
+import { waitUntil } from '@rooms/testing';
 
 const server = new RedisServer();
 let prefix = '';
@@ -86,7 +86,7 @@ describe('RedisReplicator liveness', () => {
     const { node: a, handler: ha } = await nodes.add('a');
     const { node: b, handler: hb } = await nodes.add('b');
     const { node: c } = await nodes.add('c');
-    await waitUntil(() => a.liveNodes().length === 3 && b.liveNodes().length === 3, 'every node sees three');
+    await waitUntil('every node sees three', () => a.liveNodes().length === 3 && b.liveNodes().length === 3);
     expect(a.liveNodes()[0]).toBe(a.nodeId);
     expect([...a.liveNodes()].sort()).toEqual([a.nodeId, b.nodeId, c.nodeId].sort());
     await a.createGroup(spec('g'), { id: 'sa', node: a.nodeId });
@@ -99,7 +99,7 @@ describe('RedisReplicator liveness', () => {
       expect(left).toEqual({ type: 'left', group: 'g', v: 3, member: { id: 'sc', node: c.nodeId }, reason: 'node-down', size: 1 });
       await h.until((x) => x.records.some((r) => r.kind === 'nodeDown' && r.node === c.nodeId), 'onNodeDown');
     }
-    await waitUntil(() => !a.liveNodes().includes(c.nodeId), 'a forgets c');
+    await waitUntil('a forgets c', () => !a.liveNodes().includes(c.nodeId));
     // One event per member across survivors: the cleanup ran once.
     const sentinel = await a.publish('g', 'sa', 'sentinel', false);
     await hb.untilMessage('g', sentinel.offset);
@@ -119,7 +119,7 @@ describe('RedisReplicator lifecycle', () => {
     await Promise.all([node.close(), node.close()]);
     await node.close();
     expect(await raw.exists(keys.node(node.nodeId))).toBe(0);
-    await waitUntil(async () => !(await clientNames()).includes(`rooms:${node.nodeId}`), 'its connections to close');
+    await waitUntil('its connections to close', async () => !(await clientNames()).includes(`rooms:${node.nodeId}`));
     const error = await node.publish('g', null, 1, false).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RoomsError);
     expect((error as RoomsError).code).toBe('UNAVAILABLE');

@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { freePort } from './free-port.js';
-import { waitUntil } from './wait-until.js';
+import { freePort, waitUntil } from '@rooms/testing';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const entry = fileURLToPath(new URL('../../../apps/gateway/src/main.ts', import.meta.url));
@@ -83,14 +82,4 @@ export class GatewayProcess {
   kill(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
     return this.signal('SIGKILL');
   }
-}
-
-/** Picks `count` free ports. */
-export async function freePorts(count: number): Promise<number[]> {
-  const ports: number[] = [];
-  while (ports.length < count) {
-    const port = await freePort();
-    if (!ports.includes(port)) ports.push(port);
-  }
-  return ports;
 }

@@ -3,7 +3,7 @@
  * and N gateway nodes on ports 8081, 8082, ... Ctrl-C (or SIGTERM) drains the nodes and stops Redis.
  */
 import { GatewayProcess } from './gateway-process.js';
-import { RedisProcess } from './redis-process.js';
+import { RedisServer } from '@rooms/testing';
 
 const args = process.argv.slice(2);
 const basePortIndex = args.indexOf('--base-port');
@@ -14,7 +14,8 @@ if (!Number.isInteger(count) || count < 1 || count > 32 || !Number.isInteger(bas
   process.exit(2);
 }
 
-const redis = await RedisProcess.start();
+const redis = new RedisServer();
+await redis.start();
 const nodes: GatewayProcess[] = [];
 let stopping = false;
 

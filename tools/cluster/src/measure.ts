@@ -8,8 +8,7 @@
  */
 import { GatewayProcess } from './gateway-process.js';
 import { ProtocolClient } from './protocol-client.js';
-import { RedisProcess } from './redis-process.js';
-import { waitUntil } from './wait-until.js';
+import { RedisServer, waitUntil } from '@rooms/testing';
 
 const arg = (name: string, fallback: number): number => {
   const index = process.argv.indexOf(`--${name}`);
@@ -21,7 +20,8 @@ const seconds = arg('seconds', 5);
 const membersPerNode = arg('members', 50);
 const ttl = 3000;
 
-const redis = await RedisProcess.start();
+const redis = new RedisServer();
+await redis.start();
 const env = { ROOMS_REDIS_URL: redis.url, ROOMS_LOG_LEVEL: 'silent', ROOMS_NODE_TTL_MS: String(ttl), ROOMS_RATE_LIMIT: '0' };
 const started: GatewayProcess[] = [];
 const clients: ProtocolClient[] = [];

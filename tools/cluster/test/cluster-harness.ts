@@ -1,9 +1,10 @@
 import { afterEach } from 'vitest';
-import { GatewayProcess, ProtocolClient, RedisProcess } from '../src/index.js';
+import { RedisServer } from '@rooms/testing';
+import { GatewayProcess, ProtocolClient } from '../src/index.js';
 
 /** A running cluster for one test: one Redis, N gateway processes, and the clients the test opened. */
 export interface Cluster {
-  redis: RedisProcess;
+  redis: RedisServer;
   nodes: GatewayProcess[];
   /** Connects a raw protocol client to node `i` (closed by the cleanup). */
   connect(i: number, query?: string): Promise<ProtocolClient>;
@@ -17,7 +18,8 @@ afterEach(async () => {
 
 /** Starts Redis and `count` nodes with `env` (plus ROOMS_REDIS_URL); everything is stopped after the test. */
 export async function startCluster(count: number, env: Record<string, string> = {}): Promise<Cluster> {
-  const redis = await RedisProcess.start();
+  const redis = new RedisServer();
+  await redis.start();
   const nodes: GatewayProcess[] = [];
   const clients: ProtocolClient[] = [];
   cleanups.push(async () => {

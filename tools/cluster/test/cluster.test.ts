@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import { type ServerMessage, waitUntil } from '../src/index.js';
+import { waitUntil } from '@rooms/testing';
+import type { ServerMessage } from '../src/index.js';
 import { startCluster } from './cluster-harness.js';
 
 const isEv = (ev: string, group: string) => (m: ServerMessage) => m.ev === ev && m.group === group;

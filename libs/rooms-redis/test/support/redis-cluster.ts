@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
-import { RedisServer } from './redis-server.js';
-import { waitUntil } from './wait-until.js';
+import { RedisServer } from '@rooms/testing';
+import { waitUntil } from '@rooms/testing';
 
 const SLOTS = 16384;
 
@@ -30,8 +30,8 @@ export class RedisClusterServers {
       const [first] = clients as [Redis];
       for (const server of this.servers.slice(1)) await first.call('CLUSTER', 'MEET', '127.0.0.1', server.port);
       await waitUntil(
-        async () => (await Promise.all(clients.map((c) => c.call('CLUSTER', 'INFO')))).every((info) => String(info).includes('cluster_state:ok')),
         'the cluster to be ready',
+        async () => (await Promise.all(clients.map((c) => c.call('CLUSTER', 'INFO')))).every((info) => String(info).includes('cluster_state:ok')),
         15_000,
       );
     } finally {

@@ -1,12 +1,14 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
+import { freePort } from './free-port.js';
+import { waitUntil } from './wait-until.js';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 
 /** The message tests fail with when the binary is missing. */
-export const REDIS_MISSING = 'redis-server not found: install Redis (e.g. `apt-get install redis-server`) to run these tests';
+export const REDIS_MISSING = 'redis-server not found: install Redis (e.g. `apt-get install redis-server`) to run the Redis and cluster tests';
 
 /** Throws `REDIS_MISSING` unless `redis-server` is on PATH. */
 export function requireRedisServer(): string {
@@ -22,23 +24,9 @@ export function requireRedisServer(): string {
   throw new Error(REDIS_MISSING);
 }
 
-/** A free TCP port on 127.0.0.1 (never 6379). */
-export async function freePort(): Promise<number> {
-  for (;;) {
-    const port = await new Promise<number>((resolve, reject) => {
-      const server = createServer();
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => {
-        const address = server.address();
-        server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-      });
-    });
-    if (port !== 6379 && port !== 0) return port;
-  }
-}
-
 /**
- * RedisServer: a `redis-server` process of the test's own, on a free port, without persistence, in a temp dir.
+ * RedisServer: a `redis-server` process of the test's (or tool's) own, on a free port, without persistence, in a
+ * temp dir, never the shared one on 6379.
  * `start()` waits until it answers PING; `kill()` is a SIGKILL (data lost); `restart()` starts it again, empty, on the
  * same port; `stop()` kills it and removes the temp dir.
  */
@@ -69,12 +57,10 @@ export class RedisServer {
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
     let failure = '';
     child.stderr?.on('data', (chunk: Buffer) => (failure += chunk.toString()));
-    const deadline = Date.now() + 10_000;
-    while (!(await ping(this.port))) {
+    await waitUntil(`redis-server to answer PING on port ${this.port}`, async () => {
       if (child.exitCode !== null) throw new Error(`redis-server exited: ${failure}`);
-      if (Date.now() > deadline) throw new Error(`redis-server did not answer PING on port ${this.port}`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+      return ping(this.port);
+    });
   }
 
   /** SIGKILLs the server and waits for it to exit. */
