@@ -14,8 +14,6 @@ export interface AdminDeps {
   node(): NodeManager;
   /** Publishes counted in metrics. */
   onPublish(): void;
-  /** Closes the connection of a kicked session with 4003 (when it is connected here). */
-  closeKicked(session: string): void;
   logger: Logger;
 }
 
@@ -27,7 +25,8 @@ export interface AdminDeps {
  * - `POST /admin/groups/:id/announce` (JSON body = data) → `{"recipients","offset"}`; body over `ROOMS_MAX_PAYLOAD`:
  *   413 `PAYLOAD_TOO_LARGE`; not JSON: 400 `BAD_REQUEST`
  * - `DELETE /admin/groups/:id` → `{"group":id}` (discard, members get `discarded` reason `admin`)
- * - `DELETE /admin/sessions/:id` → `{"session":id}` (kick: members get `left` reason `kicked`, connection closed 4003)
+ * - `DELETE /admin/sessions/:id` → `{"session":id}` (kick, cluster-wide: members get `left` reason `kicked`, and the
+ *   node holding the session closes its connection with 4003)
  * Errors are `{"error":{"code","message","temporary"}}` with the code's status (404 for a missing group or session).
  * Path segments are percent-decoded, so group ids with `/` are sent as `%2F`.
  */
@@ -125,8 +124,8 @@ export class AdminApi {
   }
 
   private async kick(res: ServerResponse, id: string): Promise<void> {
+    // The node holding the session (this one or another) closes its connection through onSessionEnded.
     if (!(await this.deps.node().kick(id))) throw new RoomsError('GROUP_NOT_FOUND', 'no such session');
-    this.deps.closeKicked(id);
     sendJson(res, 200, { session: id });
   }
 }

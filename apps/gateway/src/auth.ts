@@ -6,14 +6,17 @@ export interface Identity {
   expiresAt?: number;
 }
 
-/** A refused token (missing, malformed, wrongly signed, expired or not HS256). Answered with HTTP 401. */
+/**
+ * A refused token (missing, malformed, wrongly signed, expired, not HS256, or a `sub` that is not a string).
+ * Answered with HTTP 401.
+ */
 export class AuthError extends Error {
   override readonly name = 'AuthError';
 }
 
 /**
  * Verifies connection tokens: HS256 JWTs signed with the configured secret. `jose` checks the signature, the
- * algorithm (only HS256) and the time claims (`exp`, `nbf`).
+ * algorithm (only HS256) and the time claims (`exp`, `nbf`); `sub`, when present, must be a string.
  */
 export class TokenVerifier {
   private readonly key: Uint8Array;
@@ -32,7 +35,10 @@ export class TokenVerifier {
       throw new AuthError(error instanceof Error ? error.message : 'invalid token');
     }
     const identity: Identity = {};
-    if (payload.sub !== undefined) identity.user = payload.sub;
+    // jose types `sub` as a string but does not check it: a number or object must not become a user id.
+    const subject: unknown = payload.sub;
+    if (subject !== undefined && typeof subject !== 'string') throw new AuthError('the sub claim must be a string');
+    if (subject !== undefined) identity.user = subject;
     if (payload.exp !== undefined) identity.expiresAt = payload.exp * 1000;
     return identity;
   }

@@ -10,11 +10,13 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /**
  * The gateway's configuration, read from the environment by {@link loadConfig}. Every field of PROTOCOL.md's
- * "Running a node" table, plus two additions of the gateway:
+ * "Running a node" table, plus three additions of the gateway:
  * - `ROOMS_HEARTBEAT_MS` (`heartbeatMs`, default 25000): WebSocket ping interval; a connection that did not answer
  *   the previous ping when the next is due is dropped (its session stays resumable). Sent in `welcome`.
  * - `ROOMS_MAX_OUTBOUND_BYTES` (`maxOutboundBytes`, default 1 MiB): slow-consumer limit; a connection whose unsent
- *   bytes (queued in the gateway plus buffered in its socket) exceed it is closed with 4008.
+ *   bytes (queued in the gateway, parked behind a replay, plus buffered in its socket) exceed it is closed with 4008.
+ * - `ROOMS_MAX_GROUPS_PER_SESSION` (`maxGroupsPerSession`, default 1000, 0 = unlimited): a session already in that
+ *   many groups gets `FORBIDDEN` for a further `join` or joining `create`.
  */
 export interface GatewayConfig {
   port: number;
@@ -32,6 +34,7 @@ export interface GatewayConfig {
   logLevel: LogLevel;
   heartbeatMs: number;
   maxOutboundBytes: number;
+  maxGroupsPerSession: number;
 }
 
 /** A wrong environment value. The message names the variable (`ROOMS_MAX_PAYLOAD: expected ...`). */
@@ -47,7 +50,7 @@ export class ConfigError extends Error {
 }
 
 /** Largest delay a Node timer holds; longer durations would fire at once. */
-const MAX_TIMER_MS = 2_147_483_647;
+export const MAX_TIMER_MS = 2_147_483_647;
 const NODE_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
 
 /**
@@ -125,5 +128,6 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): G
     logLevel: logLevel as LogLevel,
     heartbeatMs: int('ROOMS_HEARTBEAT_MS', 25_000, 1, MAX_TIMER_MS),
     maxOutboundBytes: int('ROOMS_MAX_OUTBOUND_BYTES', 1 << 20, 1, Number.MAX_SAFE_INTEGER),
+    maxGroupsPerSession: int('ROOMS_MAX_GROUPS_PER_SESSION', 1000, 0, Number.MAX_SAFE_INTEGER),
   };
 }

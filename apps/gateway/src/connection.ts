@@ -2,21 +2,27 @@ import type { Duplex } from 'node:stream';
 import type { GroupMessage, NodeManager } from '@rooms/core';
 import { RoomsError, toRoomsError } from '@rooms/core';
 import type { Request, Result, WelcomeEvent } from '@rooms/protocol';
-import { CloseCode, decodeRequest, encodeErrorReply, encodeEvent, encodeMessageEvent, encodeReply } from '@rooms/protocol';
+import { CloseCode, decodeRequest, encodeErrorReply, encodeEvent, encodeReply } from '@rooms/protocol';
 import type { Logger } from 'pino';
 import type { RawData, WebSocket } from 'ws';
 import type { Identity } from './auth.js';
+import { MAX_TIMER_MS } from './config.js';
 import type { GatewayConfig } from './config.js';
-import type { DeliveryTarget, FanoutDelivery } from './fanout-delivery.js';
+import type { DeliveryTarget, FanoutDelivery, GroupCursor } from './fanout-delivery.js';
 import type { Flushable, FlushScheduler } from './flush-scheduler.js';
 import { GatewayStats } from './gateway-stats.js';
 import type { IntervalBatcher, IntervalHolder } from './interval-batcher.js';
 import { OutboundFrame } from './outbound-frame.js';
 import { OutboundQueue } from './outbound-queue.js';
+import { ParkedFrames } from './parked-frames.js';
 import { RateLimiter } from './rate-limiter.js';
+import { REPLAY_PAGE_BYTES, replayHistory } from './replay-writer.js';
+import type { ReplayTarget } from './replay-writer.js';
 import type { RequestDispatcher, RequestOrigin } from './request-dispatcher.js';
-import { hashResumeToken, newResumeToken, newSessionId, safeEqual } from './session-tokens.js';
+import { RingQueue } from './ring-queue.js';
+import { hashResumeToken, newResumeToken, newSessionId } from './session-tokens.js';
 import { ViolationCounter } from './violation-counter.js';
+import { wsErrorCloseCode } from './ws-error-close-code.js';
 
 /** What the gateway gives each connection. */
 export interface ConnectionServices {
@@ -28,39 +34,59 @@ export interface ConnectionServices {
   stats: GatewayStats;
   logger: Logger;
   config: Pick<GatewayConfig, 'rateLimit' | 'maxOutboundBytes' | 'heartbeatMs'>;
-  /** Called once when the connection has ended (the gateway forgets it). */
+  /** Called once when the connection has ended (the gateway forgets it as a live connection). */
   onEnded(connection: Connection): void;
+  /** Called when the connection holds its session with the kernel (registered or resumed). */
+  onHolding(connection: Connection): void;
+  /** Called once the session it held was settled with the kernel (or given up): it holds it no more. */
+  onReleased(connection: Connection): void;
 }
 
 /**
  * What becomes of the session when its connection ends: `suspend` (resumable for the window), `end` (members get
- * `left` with reason `disconnect` at once), `forget` (nothing to do: kicked, refused resume, or shutting down).
+ * `left` with reason `disconnect` at once), `forget` (nothing to do: kicked, taken over, refused resume, shutting down).
  */
 export type SessionFate = 'suspend' | 'end' | 'forget';
+
+/** Why the kernel ended a session a connection holds (NodeManager's `onSessionEnded`). */
+export type SessionEndReason = 'taken' | 'kicked';
 
 /** Requests queued beyond this pause reading from the socket (backpressure on pipelining clients). */
 const PAUSE_AT = 256;
 /** ... and reading resumes below this. */
 const RESUME_AT = 64;
-/** Longest delay a Node timer holds. */
-const MAX_TIMER_MS = 2_147_483_647;
-
-interface Parked {
-  frame: OutboundFrame;
-  intervalMs: number;
-}
+/**
+ * How long a client closed as a slow consumer (4008) gets to complete the close handshake before its socket is
+ * destroyed: a client that does not read would otherwise keep its buffers for `ws`'s 30 s close timeout.
+ */
+export const SLOW_CLOSE_GRACE_MS = 1000;
 
 type Task = () => Promise<void> | void;
+
+/** What a connection tracks of one group it is a member of. */
+interface Membership {
+  /** The node's latest delivered offset of the group (shared with the other local members). */
+  cursor: GroupCursor;
+  /** The offset the client had when it became a member here (a join's offset, a resume's replay start). */
+  floor: number;
+}
 
 /**
  * Connection: one client WebSocket and the session it carries. It runs the handshake (new session or resume, then
  * `welcome` first), executes the client's requests one at a time in arrival order (so a `join` then a `broadcast`
  * behave as sent), applies the rate limit and the invalid-request limit, queues every reply and event in the order
- * produced (flushed once per event-loop turn, or per interval for buffered groups), tracks per group the last
- * message offset queued to the client, and settles the session when the connection ends: a client close with 1000
- * ends it, any other drop suspends it with the offsets that really reached the socket.
+ * produced (flushed once per event-loop turn, or per interval for buffered groups), and settles the session when the
+ * connection ends: a client close with 1000 ends it, any other drop suspends it with the offsets that really reached
+ * the socket. Those are worked out when it ends, not tracked per message (the fan-out hot path): per group, one short
+ * of the lowest offset still unwritten (queued, held, parked, or not yet replayed), else the latest offset the node
+ * delivered for the group since the client became a member (the group's shared cursor; at least its join offset).
+ *
+ * Memory is bounded per connection: replays (resume, `join` with `since`) are written page by page at the client's
+ * reading pace, and everything waiting for the client (queued, held, parked behind a replay, and in the socket's
+ * buffer) counts against `ROOMS_MAX_OUTBOUND_BYTES`; over it the connection is closed with 4008 and its socket
+ * destroyed if the client does not complete the close within {@link SLOW_CLOSE_GRACE_MS}.
  */
-export class Connection implements Flushable, IntervalHolder, DeliveryTarget, RequestOrigin {
+export class Connection implements Flushable, IntervalHolder, DeliveryTarget, RequestOrigin, ReplayTarget {
   /** Owned by the flush scheduler. */
   dirty = false;
   /** False once a heartbeat ping went unanswered. */
@@ -68,27 +94,30 @@ export class Connection implements Flushable, IntervalHolder, DeliveryTarget, Re
   private sessionId = '';
   private tokenHash = '';
   private readonly queue = new OutboundQueue();
-  /** Per group, the last message offset queued (or known seen) for the client. */
-  private readonly offsets = new Map<string, number>();
-  private parkedAll: Parked[] | null = null;
-  private parkedGroups: Map<string, Parked[]> | null = null;
-  private tasks: Array<Task | undefined> = [];
-  private taskHead = 0;
+  /** The groups the client is a member of, as far as this connection knows. */
+  private readonly memberships = new Map<string, Membership>();
+  /** Groups whose replay is not finished yet: the first offset not queued yet. */
+  private readonly replayPending = new Map<string, number>();
+  /** When ended: per group, the last message offset that reached the socket. */
+  private endOffsets = new Map<string, number>();
+  private readonly parked = new ParkedFrames();
+  private readonly tasks = new RingQueue<Task>();
   private running = false;
   private paused = false;
   /** The kernel knows the session (registered or resumed): it must be settled when the connection ends. */
   private registered = false;
+  /** Reported to the gateway as holding the session (until released). */
+  private holding = false;
+  /** The kernel ended the session itself (taken over or kicked): nothing may be settled for it any more. */
+  private lost = false;
   private handshaking = false;
+  private settling = false;
   private fate: SessionFate | null = null;
-  private unwritten = new Map<string, number>();
   private expiryTimer: NodeJS.Timeout | null = null;
-  /**
-   * Extra outbound bytes allowed while a replay drains: a resume or `since` replay may legitimately queue far more
-   * than the slow-consumer limit at once (bounded by the history), which is not a sign of a slow client. Cleared
-   * once the socket has drained.
-   */
-  private replayAllowance = 0;
-  private awaitingDrain = false;
+  private closeGraceTimer: NodeJS.Timeout | null = null;
+  /** Resolves the replay waiting for its page to be written (see {@link writeAndWait}). */
+  private replayWaiter: (() => void) | null = null;
+  private readonly replayPageBytes: number;
   private readonly limiter: RateLimiter;
   private readonly violations = new ViolationCounter();
   private resolveSettled!: () => void;
@@ -102,10 +131,16 @@ export class Connection implements Flushable, IntervalHolder, DeliveryTarget, Re
     private readonly services: ConnectionServices,
   ) {
     this.limiter = new RateLimiter(services.config.rateLimit);
+    // A page well under the slow-consumer limit, so a replay to a client that reads never trips it.
+    this.replayPageBytes = Math.max(1, Math.min(REPLAY_PAGE_BYTES, Math.floor(services.config.maxOutboundBytes / 4)));
     ws.on('message', (data: RawData) => this.onFrame(data));
     ws.on('pong', () => (this.alive = true));
-    ws.on('error', (error) => services.logger.debug({ err: error, session: this.sessionId }, 'websocket error'));
-    ws.on('close', (code: number) => this.end(code === CloseCode.NORMAL ? 'end' : 'suspend'));
+    ws.on('error', (error) => this.onSocketError(error));
+    ws.on('close', (code: number) => {
+      if (this.closeGraceTimer !== null) clearTimeout(this.closeGraceTimer);
+      this.closeGraceTimer = null;
+      this.end(code === CloseCode.NORMAL ? 'end' : 'suspend');
+    });
     this.armExpiry();
   }
 
@@ -117,6 +152,11 @@ export class Connection implements Flushable, IntervalHolder, DeliveryTarget, Re
   /** True once the connection has ended. */
   get ended(): boolean {
     return this.fate !== null;
+  }
+
+  /** Bytes waiting for the client: queued, held, parked and in the socket's buffer (the slow-consumer measure). */
+  get pendingBytes(): number {
+    return this.queue.bytes + this.socket.writableLength + this.parked.bytes;
   }
 
   // ---- handshake -----------------------------------------------------------------------------------------------
@@ -134,7 +174,7 @@ export class Connection implements Flushable, IntervalHolder, DeliveryTarget, Re
         await this.services.node.registerSession(this.sessionId, info);
       } finally {
         // Registered even when the call failed half-way: the session is then ended with the connection.
-        this.registered = this.services.node.hasSession(this.sessionId);
+        if (this.services.node.hasSession(this.sessionId)) this.hold();
       }
       this.sendWelcome(token, false);
     });
@@ -142,9 +182,10 @@ export class Connection implements Flushable, IntervalHolder, DeliveryTarget, Re
 
   /**
    * Resumes `session` with `token`: on success `welcome` with `resumed:true` and a fresh token, then each group's
-   * missed messages in offset order, then the live frames that arrived meanwhile (minus those replayed). A live
-   * connection still holding the session here is taken over when the token matches (the client came back before
-   * its old connection was found dead). Refused: close 4001.
+   * missed messages in offset order, then the live frames that arrived meanwhile (minus those replayed). With auth
+   * on, the token's user must be the session's (checked by the kernel before it takes anything). A connection still
+   * holding the session (here or on another node) is taken over by the kernel (`onSessionEnded(…, 'taken')`).
+   * Refused: close 4001.
    */
   startResume(session: string, token: string): void {
     this.sessionId = session;
@@ -152,30 +193,35 @@ export class Connection implements Flushable, IntervalHolder, DeliveryTarget, Re
     const fresh = newResumeToken();
     this.tokenHash = hashResumeToken(session, fresh);
     this.handshake(async () => {
-      const holder = this.services.delivery.get(session);
-      if (holder instanceof Connection && holder !== this) {
-        if (!holder.matchesToken(presented)) return this.refuseResume();
-        holder.terminate();
-        await holder.settled;
-        if (this.ended) return;
-      }
-      // Live frames for the session are parked from here until the replay is queued.
-      this.parkedAll = [];
+      // Live frames for the session are parked from here until the replay is written.
+      this.parked.holdAll();
       this.services.delivery.attach(session, this);
-      const result = await this.services.node.resumeSession(session, presented, this.tokenHash);
+      const result = await this.services.node.resumeSession(session, presented, this.tokenHash, this.identity.user);
       if (result === null) return this.refuseResume();
-      this.registered = true;
-      for (const group of result.groups) this.offsets.set(group.group, group.since);
+      this.hold();
+      for (const group of result.groups) {
+        this.setOffset(group.group, group.since);
+        this.replayPending.set(group.group, group.since + 1);
+      }
       this.sendWelcome(fresh, true);
       const replayed = new Map<string, number>();
-      for (const group of result.groups) replayed.set(group.group, this.replay(group.group, group.since, group.messages));
-      const parked = this.parkedAll ?? [];
-      this.parkedAll = null;
-      for (const entry of parked) {
+      for (const group of result.groups) replayed.set(group.group, await this.replay(group.group, group.since, group.messages));
+      for (const entry of this.parked.releaseAll()) {
         const upTo = entry.frame.group !== null ? (replayed.get(entry.frame.group) ?? 0) : 0;
         if (entry.frame.offset === 0 || entry.frame.offset > upTo) this.admit(entry.frame, entry.intervalMs);
       }
     });
+  }
+
+  /**
+   * The kernel ended this connection's session itself: `taken` (resumed on another connection, here or on another
+   * node) drops the connection, `kicked` closes it with 4003. Either way the session is not suspended nor ended
+   * from here (it lives on elsewhere, or is gone), even when the connection had already dropped and was about to.
+   */
+  sessionEnded(reason: SessionEndReason): void {
+    this.lost = true;
+    if (reason === 'kicked') this.close(CloseCode.KICKED, 'forget', 'kicked');
+    else this.terminate('forget');
   }
 
   /**
@@ -194,6 +240,13 @@ export class Connection implements Flushable, IntervalHolder, DeliveryTarget, Re
         if (this.ended) this.settle();
       }
     });
+  }
+
+  private hold(): void {
+    this.registered = true;
+    if (this.holding) return;
+    this.holding = true;
+    this.services.onHolding(this);
   }
 
   private sendWelcome(token: string, resumed: boolean): void {
@@ -219,11 +272,6 @@ export class Connection implements Flushable, IntervalHolder, DeliveryTarget, Re
     this.services.logger.warn({ err: error, session: this.sessionId }, 'handshake failed');
     this.sendEvent({ ev: 'error', error: failure.toWire() });
     this.close(1011, this.registered ? 'end' : 'forget', failure.code);
-  }
-
-  /** True when `hash` is the hash of this connection's current resume token. */
-  matchesToken(hash: string): boolean {
-    return this.tokenHash !== '' && safeEqual(hash, this.tokenHash);
   }
 
   // ---- requests ------------------------------------------------------------------------------------------------
@@ -273,7 +321,7 @@ export class Connection implements Flushable, IntervalHolder, DeliveryTarget, Re
   private enqueueTask(task: Task): void {
     this.tasks.push(task);
     if (!this.running) void this.runTasks();
-    if (!this.paused && this.tasks.length - this.taskHead > PAUSE_AT) {
+    if (!this.paused && this.tasks.size > PAUSE_AT) {
       this.paused = true;
       this.ws.pause();
     }
@@ -281,21 +329,20 @@ export class Connection implements Flushable, IntervalHolder, DeliveryTarget, Re
 
   private async runTasks(): Promise<void> {
     this.running = true;
-    while (!this.ended && this.taskHead < this.tasks.length) {
-      const task = this.tasks[this.taskHead];
-      this.tasks[this.taskHead++] = undefined;
+    while (!this.ended) {
+      const task = this.tasks.shift();
+      if (task === undefined) break;
       try {
-        await task?.();
+        await task();
       } catch (error) {
         this.services.logger.error({ err: error, session: this.sessionId }, 'request task threw');
       }
-      if (this.paused && this.tasks.length - this.taskHead < RESUME_AT) {
+      if (this.paused && this.tasks.size < RESUME_AT) {
         this.paused = false;
         this.ws.resume();
       }
     }
-    this.tasks = [];
-    this.taskHead = 0;
+    this.tasks.clear();
     this.running = false;
   }
 
@@ -317,37 +364,57 @@ export class Connection implements Flushable, IntervalHolder, DeliveryTarget, Re
   }
 
   holdGroup(group: string): void {
-    (this.parkedGroups ??= new Map()).set(group, []);
+    this.parked.holdGroup(group);
   }
 
   releaseGroup(group: string, replayedUpTo: number): void {
-    const parked = this.parkedGroups?.get(group);
-    if (!parked) return;
-    this.parkedGroups?.delete(group);
-    if (this.parkedGroups?.size === 0) this.parkedGroups = null;
-    for (const entry of parked) {
+    for (const entry of this.parked.releaseGroup(group)) {
       if (entry.frame.offset === 0 || entry.frame.offset > replayedUpTo) this.admit(entry.frame, entry.intervalMs);
     }
   }
 
   setOffset(group: string, offset: number): void {
-    this.offsets.set(group, offset);
+    if (this.fate !== null) return;
+    const known = this.memberships.get(group);
+    if (known !== undefined) known.floor = offset;
+    else this.memberships.set(group, { cursor: this.services.delivery.acquireCursor(group), floor: offset });
   }
 
   forgetGroup(group: string): void {
-    this.offsets.delete(group);
+    this.dropMembership(group);
+    // Frames of a buffered group still held would arrive after the leave reply.
+    this.queue.dropHeld(group);
   }
 
-  replay(group: string, since: number, messages: readonly GroupMessage[]): number {
-    let last = since;
-    for (const message of messages) {
-      if (message.offset <= last) continue;
-      const frame = new OutboundFrame(encodeMessageEvent(group, message.from, message.data, message.offset), group, message.offset);
-      this.replayAllowance += frame.bytes.length;
-      this.admit(frame, 0);
-      last = message.offset;
+  async replay(group: string, since: number, messages: readonly GroupMessage[]): Promise<number> {
+    this.replayPending.set(group, since + 1);
+    try {
+      return await replayHistory(this, group, since, messages, this.replayPageBytes);
+    } finally {
+      this.replayPending.delete(group);
     }
-    return last;
+  }
+
+  // ---- ReplayTarget --------------------------------------------------------------------------------------------
+
+  queueReplayed(frame: OutboundFrame): void {
+    this.admit(frame, 0);
+    if (frame.group !== null) this.replayPending.set(frame.group, frame.offset + 1);
+  }
+
+  writeAndWait(): Promise<void> {
+    if (this.fate !== null) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        if (this.replayWaiter === done) this.replayWaiter = null;
+        resolve();
+      };
+      this.replayWaiter = done;
+      if (this.queue.isEmpty) return done();
+      // Closing (the client's close frame came in): the `close` event ends the connection, which calls `done`.
+      if (this.ws.readyState !== this.ws.OPEN) return;
+      this.services.stats.outboundBytes += this.queue.writeTo(this.socket, done);
+    });
   }
 
   // ---- outbound ------------------------------------------------------------------------------------------------
@@ -355,34 +422,41 @@ export class Connection implements Flushable, IntervalHolder, DeliveryTarget, Re
   /** Queues a group event from the fan-out (parked while a handshake or join replay is in progress). */
   deliver(frame: OutboundFrame, intervalMs: number): void {
     if (this.fate !== null) return;
-    if (this.parkedAll !== null) {
-      this.parkedAll.push({ frame, intervalMs });
+    if (this.parked.park(frame, intervalMs)) {
+      this.checkOutbound();
       return;
     }
-    if (this.parkedGroups !== null && frame.group !== null) {
-      const parked = this.parkedGroups.get(frame.group);
-      if (parked) {
-        parked.push({ frame, intervalMs });
-        return;
-      }
-    }
     this.admit(frame, intervalMs);
+  }
+
+  discarded(group: string): void {
+    this.dropMembership(group);
+  }
+
+  private dropMembership(group: string): void {
+    const membership = this.memberships.get(group);
+    if (membership === undefined) return;
+    this.memberships.delete(group);
+    this.services.delivery.releaseCursor(group, membership.cursor);
   }
 
   private admit(frame: OutboundFrame, intervalMs: number): void {
     if (this.fate !== null) return;
     const group = frame.group;
-    if (frame.offset > 0 && group !== null) this.offsets.set(group, frame.offset);
     if (intervalMs > 0 && group !== null) {
       if (this.queue.hold(group, frame)) this.services.batcher.add(group, intervalMs, this);
     } else {
       this.queue.push(frame);
       this.services.scheduler.markDirty(this);
     }
-    if (this.queue.bytes + this.socket.writableLength > this.services.config.maxOutboundBytes + this.replayAllowance) {
-      this.services.logger.warn({ session: this.sessionId }, 'slow consumer: outbound limit exceeded');
-      this.close(CloseCode.SLOW_CONSUMER, 'suspend', 'slow consumer');
-    }
+    this.checkOutbound();
+  }
+
+  /** Closes with 4008 when what waits for the client (queued, held, parked, socket buffer) exceeds the limit. */
+  private checkOutbound(): void {
+    if (this.pendingBytes <= this.services.config.maxOutboundBytes) return;
+    this.services.logger.warn({ session: this.sessionId }, 'slow consumer: outbound limit exceeded');
+    this.close(CloseCode.SLOW_CONSUMER, 'suspend', 'slow consumer');
   }
 
   releaseHeld(group: string, reuse: OutboundFrame | null): OutboundFrame | null {
@@ -396,20 +470,6 @@ export class Connection implements Flushable, IntervalHolder, DeliveryTarget, Re
     if (this.fate !== null || this.queue.isEmpty) return;
     if (this.ws.readyState !== this.ws.OPEN) return;
     this.services.stats.outboundBytes += this.queue.writeTo(this.socket);
-    if (this.replayAllowance > 0) this.clearAllowanceOnDrain();
-  }
-
-  private clearAllowanceOnDrain(): void {
-    if (!this.socket.writableNeedDrain) {
-      this.replayAllowance = 0;
-      return;
-    }
-    if (this.awaitingDrain) return;
-    this.awaitingDrain = true;
-    this.socket.once('drain', () => {
-      this.awaitingDrain = false;
-      this.replayAllowance = 0;
-    });
   }
 
   // ---- liveness and closing ------------------------------------------------------------------------------------
@@ -431,8 +491,8 @@ export class Connection implements Flushable, IntervalHolder, DeliveryTarget, Re
   }
 
   /**
-   * Closes with `code` (after writing what is queued) and settles the session by `fate`. Idempotent: only the first
-   * close or drop counts.
+   * Closes with `code` (after writing what is queued, except for a slow consumer) and settles the session by
+   * `fate`. Idempotent: only the first close or drop counts.
    */
   close(code: number, fate: SessionFate, reason = ''): void {
     if (this.fate !== null) return;
@@ -445,6 +505,12 @@ export class Connection implements Flushable, IntervalHolder, DeliveryTarget, Re
     } catch {
       this.ws.terminate();
     }
+    if (code === CloseCode.SLOW_CONSUMER && this.ws.readyState !== this.ws.CLOSED) {
+      this.closeGraceTimer = setTimeout(() => {
+        this.closeGraceTimer = null;
+        this.ws.terminate();
+      }, SLOW_CLOSE_GRACE_MS);
+    }
   }
 
   /** Drops the connection without a close frame; the session is suspended (resumable), as for any drop. */
@@ -453,17 +519,24 @@ export class Connection implements Flushable, IntervalHolder, DeliveryTarget, Re
     this.ws.terminate();
   }
 
+  private onSocketError(error: Error): void {
+    // `ws` closes by itself on protocol errors (e.g. 1009 for a frame over ROOMS_MAX_PAYLOAD): count those closes.
+    const code = wsErrorCloseCode(error);
+    if (code !== null && this.fate === null) GatewayStats.bump(this.services.stats.closes, code);
+    this.services.logger.debug({ err: error, session: this.sessionId }, 'websocket error');
+  }
+
   private end(fate: SessionFate): void {
     if (this.fate !== null) return;
     this.fate = fate;
     if (this.expiryTimer !== null) clearTimeout(this.expiryTimer);
     this.expiryTimer = null;
     if (this.sessionId !== '') this.services.delivery.detach(this.sessionId, this);
-    this.unwritten = this.queue.unwrittenOffsets();
+    this.endOffsets = this.writtenOffsets();
     this.queue.clear();
-    this.parkedAll = null;
-    this.parkedGroups = null;
+    this.parked.clear();
     if (this.paused) this.ws.resume();
+    this.replayWaiter?.();
     this.services.onEnded(this);
     // A handshake still in flight settles the session itself when it completes.
     if (!this.handshaking) this.settle();
@@ -471,32 +544,61 @@ export class Connection implements Flushable, IntervalHolder, DeliveryTarget, Re
 
   /** Tells the kernel what became of the session (once), then resolves `settled`. */
   private settle(): void {
-    if (this.fate === null) return;
-    if (!this.registered || this.fate === 'forget') {
-      this.resolveSettled();
+    if (this.fate === null || this.settling) return;
+    this.settling = true;
+    if (!this.registered || this.fate === 'forget' || this.lost) {
+      this.release();
       return;
     }
     const node = this.services.node;
     const session = this.sessionId;
     const fate = this.fate;
-    const offsets = this.writtenOffsets();
+    const offsets: Record<string, number> = {};
+    for (const group of node.groupsOf(session).groups) {
+      const written = this.endOffsets.get(group);
+      if (written !== undefined) offsets[group] = written;
+    }
     this.registered = false;
     // Deferred: an end can happen inside the kernel's own delivery (slow consumer), which must not be re-entered.
     Promise.resolve()
-      .then(() => (fate === 'end' ? node.unregisterSession(session, 'disconnect') : node.suspendSession(session, offsets)))
+      .then(() => {
+        // Taken over or kicked meanwhile: the session is not ours to settle any more.
+        if (this.lost) return;
+        return fate === 'end' ? node.unregisterSession(session, 'disconnect') : node.suspendSession(session, offsets);
+      })
       .catch((error: unknown) => this.services.logger.warn({ err: error, session }, 'settling the session failed'))
-      .finally(() => this.resolveSettled());
+      .finally(() => this.release());
   }
 
-  /** Per group of the session, the last message offset that reached the socket. */
-  private writtenOffsets(): Record<string, number> {
-    const result: Record<string, number> = {};
-    for (const group of this.services.node.groupsOf(this.sessionId).groups) {
-      const unwritten = this.unwritten.get(group);
-      const known = unwritten !== undefined ? unwritten - 1 : this.offsets.get(group);
-      if (known !== undefined) result[group] = known;
+  private release(): void {
+    if (this.holding) {
+      this.holding = false;
+      this.services.onReleased(this);
     }
-    return result;
+    this.resolveSettled();
+  }
+
+  /**
+   * Per group this connection is a member of, the last message offset that reached the socket, worked out when the
+   * connection ends (before its queues are dropped; later messages were not delivered to it): one short of the
+   * lowest offset not written yet (queued, held, parked, or still to be replayed), else the latest offset the node
+   * delivered for the group, at least the one the client had when it became a member. Releases the cursors.
+   */
+  private writtenOffsets(): Map<string, number> {
+    const unwritten = this.queue.unwrittenOffsets();
+    this.parked.lowestOffsets(unwritten);
+    for (const [group, next] of this.replayPending) {
+      const known = unwritten.get(group);
+      if (known === undefined || next < known) unwritten.set(group, next);
+    }
+    const written = new Map<string, number>();
+    for (const [group, membership] of this.memberships) {
+      const lowest = unwritten.get(group);
+      written.set(group, lowest !== undefined ? lowest - 1 : Math.max(membership.floor, membership.cursor.offset));
+      this.services.delivery.releaseCursor(group, membership.cursor);
+    }
+    this.memberships.clear();
+    return written;
   }
 
   private armExpiry(): void {

@@ -13,7 +13,7 @@ import type { Identity } from './auth.js';
 import { AuthError, TokenVerifier } from './auth.js';
 import type { GatewayConfig } from './config.js';
 import { Connection } from './connection.js';
-import type { ConnectionServices } from './connection.js';
+import type { ConnectionServices, SessionEndReason } from './connection.js';
 import { FanoutDelivery } from './fanout-delivery.js';
 import { FlushScheduler } from './flush-scheduler.js';
 import { GatewayStats } from './gateway-stats.js';
@@ -58,6 +58,10 @@ export class Gateway {
   private readonly batcher = new IntervalBatcher();
   private readonly delivery = new FanoutDelivery(this.stats);
   private readonly connections = new Set<Connection>();
+  /** Every accepted WebSocket until its socket closed (also those closing after their connection ended). */
+  private readonly sockets = new Set<WebSocket>();
+  /** The connection holding each session with the kernel here (until its session was settled). */
+  private readonly holders = new Map<string, Connection>();
   private services: ConnectionServices | null = null;
   private nodeManager: NodeManager | null = null;
   private heartbeat: NodeJS.Timeout | null = null;
@@ -66,12 +70,22 @@ export class Gateway {
   private draining: Promise<void> | null = null;
   private closing: Promise<void> | null = null;
   private drainTimer: NodeJS.Timeout | null = null;
+  /** Ends the drain's current wait early (close() during a drain). */
+  private wakeDrain: (() => void) | null = null;
+  private resolveClosing!: () => void;
+  /** Resolves when close() begins: a drain still waiting gives up then. */
+  private readonly closeBegun = new Promise<void>((resolve) => (this.resolveClosing = resolve));
 
   constructor(config: GatewayConfig, options: GatewayOptions = {}) {
     this.config = config;
     this.logger = options.logger ?? pino({ level: config.logLevel, base: { node: config.nodeId } });
     this.verifier = config.jwtSecret !== null ? new TokenVerifier(config.jwtSecret) : null;
-    this.metrics = new GatewayMetrics({ stats: this.stats, connections: () => this.connections.size, node: () => this.nodeManager });
+    this.metrics = new GatewayMetrics({
+      stats: this.stats,
+      connections: () => this.connections.size,
+      pendingOutboundBytes: () => this.pendingOutboundBytes,
+      node: () => this.nodeManager,
+    });
     const admin =
       config.adminToken === null
         ? null
@@ -80,7 +94,6 @@ export class Gateway {
             maxPayload: config.maxPayload,
             node: () => this.node,
             onPublish: () => this.stats.messagesIn++,
-            closeKicked: (session) => this.closeKicked(session),
             logger: this.logger,
           });
     this.server = createServer(createHttpHandler({ ready: () => this.ready, metrics: this.metrics, admin, logger: this.logger }));
@@ -103,6 +116,16 @@ export class Gateway {
   /** Open client connections. */
   get connectionCount(): number {
     return this.connections.size;
+  }
+
+  /**
+   * Bytes waiting to reach clients, over every open connection: queued, held for an interval, parked behind a
+   * replay, and in socket buffers (what `ROOMS_MAX_OUTBOUND_BYTES` bounds per connection). Computed on each call.
+   */
+  get pendingOutboundBytes(): number {
+    let bytes = 0;
+    for (const connection of this.connections) bytes += connection.pendingBytes;
+    return bytes;
   }
 
   /** True while serving: started, not draining, and the shared store reachable (`/readyz`). */
@@ -131,6 +154,9 @@ export class Gateway {
         emptyGraceMs: this.config.emptyGraceMs,
         resumeWindowMs: this.config.resumeWindowMs,
         staticGroups: this.config.staticGroups,
+        maxPayloadBytes: this.config.maxPayload,
+        maxGroupsPerSession: this.config.maxGroupsPerSession,
+        onSessionEnded: (session, reason) => this.onSessionEnded(session, reason),
         logger: this.logger,
       });
       this.nodeManager = node;
@@ -150,6 +176,10 @@ export class Gateway {
       logger: this.logger,
       config: this.config,
       onEnded: (connection) => this.connections.delete(connection),
+      onHolding: (connection) => this.holders.set(connection.session, connection),
+      onReleased: (connection) => {
+        if (this.holders.get(connection.session) === connection) this.holders.delete(connection.session);
+      },
     };
     this.heartbeat = setInterval(() => this.beat(), this.config.heartbeatMs);
     this.state = 'serving';
@@ -161,7 +191,8 @@ export class Gateway {
    * Drains the node (SIGTERM): no new groups (`NODE_DRAINING`), no new connections, `/readyz` 503, and every client
    * closed with 1001. Embedded, nobody could resume those sessions elsewhere, so they end at once (members get `left`
    * with reason `disconnect`). On Redis they are suspended, resumable on other nodes; the drain then waits, at most
-   * the resume window, until each was resumed elsewhere or expired. Idempotent.
+   * the resume window, until each was resumed elsewhere or expired. Idempotent. Settles at once when `close()`
+   * runs meanwhile.
    */
   drain(): Promise<void> {
     this.draining ??= this.runDrain();
@@ -182,23 +213,32 @@ export class Gateway {
     const connections = [...this.connections];
     this.logger.info({ connections: connections.length }, 'draining');
     for (const connection of connections) connection.close(CloseCode.GOING_AWAY, embedded ? 'end' : 'suspend', 'server shutting down');
-    await Promise.all(connections.map((connection) => connection.settled));
+    await Promise.race([Promise.all(connections.map((connection) => connection.settled)), this.closeBegun]);
     if (embedded) return;
     const sessions = connections.map((connection) => connection.session).filter((session) => session !== '');
     const deadline = Date.now() + this.config.resumeWindowMs;
     while (this.state === 'draining' && Date.now() < deadline && sessions.some((session) => this.node.hasSession(session))) {
       await new Promise<void>((resolve) => {
+        this.wakeDrain = resolve;
         this.drainTimer = setTimeout(resolve, DRAIN_POLL_MS);
       });
+      this.wakeDrain = null;
+      this.drainTimer = null;
     }
   }
 
   private async shutdown(): Promise<void> {
     this.state = 'closed';
+    this.resolveClosing();
     if (this.heartbeat !== null) clearInterval(this.heartbeat);
     if (this.drainTimer !== null) clearTimeout(this.drainTimer);
+    this.wakeDrain?.();
     for (const connection of [...this.connections]) connection.terminate('forget');
     this.connections.clear();
+    // Sockets of connections that ended but whose close handshake is still running.
+    for (const ws of [...this.sockets]) ws.terminate();
+    this.sockets.clear();
+    this.holders.clear();
     this.scheduler.close();
     this.batcher.close();
     this.wss.close();
@@ -219,9 +259,12 @@ export class Gateway {
     for (const connection of this.connections) connection.heartbeat();
   }
 
-  private closeKicked(session: string): void {
-    const holder = this.delivery.get(session);
-    if (holder instanceof Connection) holder.close(CloseCode.KICKED, 'forget', 'kicked');
+  /**
+   * The kernel ended a session this node holds: resumed elsewhere (`taken`: drop its connection) or kicked (here or
+   * from another node: close it with 4003). Neither suspends nor ends the session from here.
+   */
+  private onSessionEnded(session: string, reason: SessionEndReason): void {
+    this.holders.get(session)?.sessionEnded(reason);
   }
 
   // ---- upgrades ------------------------------------------------------------------------------------------------
@@ -260,10 +303,14 @@ export class Gateway {
 
   private accept(ws: WebSocket, socket: Duplex, identity: Identity, session: string | null, resume: string | null): void {
     if (this.services === null || this.state !== 'serving') {
-      ws.close(CloseCode.GOING_AWAY, 'server shutting down');
+      // After close() nothing would end this socket's close handshake: drop it at once.
+      if (this.state === 'closed') ws.terminate();
+      else ws.close(CloseCode.GOING_AWAY, 'server shutting down');
       return;
     }
     this.stats.connectionsOpened++;
+    this.sockets.add(ws);
+    ws.once('close', () => this.sockets.delete(ws));
     const connection = new Connection(ws, socket, identity, this.services);
     this.connections.add(connection);
     if (session === null && resume === null) {

@@ -9,6 +9,8 @@ export interface MetricSources {
   stats: GatewayStats;
   /** Open client connections. */
   connections(): number;
+  /** Bytes waiting for clients (queued, held, parked and in socket buffers), over every connection. */
+  pendingOutboundBytes(): number;
   /** The node, once started. */
   node(): NodeManager | null;
 }
@@ -19,7 +21,7 @@ export interface MetricSources {
  * paths never touch prom-client. Names:
  * `rooms_connections`, `rooms_sessions`, `rooms_groups{state}`, `rooms_requests_total{op}`,
  * `rooms_errors_total{code}`, `rooms_closes_total{code}`, `rooms_frames_in_total`, `rooms_messages_in_total`,
- * `rooms_deliveries_total`, `rooms_outbound_bytes_total`, `rooms_event_loop_lag_seconds{quantile}`,
+ * `rooms_deliveries_total`, `rooms_outbound_bytes_total`, `rooms_outbound_pending_bytes`, `rooms_event_loop_lag_seconds{quantile}`,
  * `rooms_process_resident_memory_bytes`.
  */
 export class GatewayMetrics {
@@ -38,6 +40,14 @@ export class GatewayMetrics {
       registers,
       collect() {
         this.set(sources.connections());
+      },
+    });
+    new Gauge({
+      name: 'rooms_outbound_pending_bytes',
+      help: 'Bytes waiting to reach clients: queued, held for an interval, parked behind a replay, in socket buffers.',
+      registers,
+      collect() {
+        this.set(sources.pendingOutboundBytes());
       },
     });
     new Gauge({

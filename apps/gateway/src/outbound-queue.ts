@@ -57,20 +57,33 @@ export class OutboundQueue {
   }
 
   /**
-   * Writes every queued frame to `socket` in one corked batch (one system call for many frames) and empties the
-   * queue. Returns the bytes written.
+   * Drops the frames held for `group` (the connection left it: nothing of the group may follow the leave reply).
    */
-  writeTo(socket: Writable): number {
+  dropHeld(group: string): void {
+    const list = this.held?.get(group);
+    if (!list) return;
+    this.held?.delete(group);
+    for (const frame of list) this.heldBytes -= frame.json.length;
+  }
+
+  /**
+   * Writes every queued frame to `socket` in one corked batch (one system call for many frames) and empties the
+   * queue. `onWritten`, when given, is called once the socket has handed the last of them to the kernel (or failed).
+   * Returns the bytes written. The queue must not be empty.
+   */
+  writeTo(socket: Writable, onWritten?: (error?: Error | null) => void): number {
     const frames = this.frames;
     const bytes = this.queuedBytes;
     this.frames = [];
     this.queuedBytes = 0;
     if (frames.length === 1) {
-      socket.write((frames[0] as OutboundFrame).bytes);
+      socket.write((frames[0] as OutboundFrame).bytes, onWritten);
       return bytes;
     }
     socket.cork();
-    for (const frame of frames) socket.write(frame.bytes);
+    const last = frames.length - 1;
+    for (let i = 0; i < last; i++) socket.write((frames[i] as OutboundFrame).bytes);
+    socket.write((frames[last] as OutboundFrame).bytes, onWritten);
     socket.uncork();
     return bytes;
   }

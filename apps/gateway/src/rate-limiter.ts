@@ -8,7 +8,8 @@ export type RateDecision = 'allow' | 'refuse' | 'close';
 export const REFUSAL_GRACE_MS = 1000;
 
 /**
- * A token bucket per connection (PROTOCOL.md "Rate limit"): `rate` frames per second with a burst of twice that.
+ * A token bucket per connection (PROTOCOL.md "Rate limit"): `rate` frames per second with a burst of twice that
+ * (at least one frame, so a rate below 0.5 still lets a frame through now and then).
  * Every frame takes a token; a frame that finds none is refused (`RATE_LIMITED`, not executed). Refusals less than
  * a second apart form one run, and a client whose run of refusals has lasted a second is to be closed (`close`):
  * a client sending faster than the limit gets a frame through now and then as tokens trickle in, but it is still
@@ -25,7 +26,7 @@ export class RateLimiter {
     private readonly rate: number,
     private readonly now: () => number = () => performance.now(),
   ) {
-    this.capacity = rate * 2;
+    this.capacity = Math.max(1, rate * 2);
     this.tokens = this.capacity;
     this.last = now();
   }

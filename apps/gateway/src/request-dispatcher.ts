@@ -21,12 +21,15 @@ export interface RequestOrigin {
   releaseGroup(group: string, replayedUpTo: number): void;
   /** Records that the client has seen `group` up to `offset` (a fresh join's offset). */
   setOffset(group: string, offset: number): void;
-  /** Forgets what the client has seen of `group` (it left it). */
+  /** Forgets what the client has seen of `group` and drops its frames still held back (it left it). */
   forgetGroup(group: string): void;
   /** Sends a success reply (nothing when `ref` is undefined: fire-and-forget). */
   reply(ref: number | undefined, result: Result): void;
-  /** Sends history messages of `group` in order; returns the last offset sent (or `since` when none). */
-  replay(group: string, since: number, messages: readonly GroupMessage[]): number;
+  /**
+   * Sends history messages of `group` in order, at the client's reading pace; resolves with the last offset sent
+   * (or `since` when none) once all are written or the connection ended.
+   */
+  replay(group: string, since: number, messages: readonly GroupMessage[]): Promise<number>;
 }
 
 /**
@@ -109,7 +112,7 @@ export class RequestDispatcher {
       const history = await this.node.history(group, since).catch(() => ({ messages: [] as GroupMessage[], complete: false }));
       result.recovered = history.complete;
       origin.reply(request.ref, result);
-      replayedUpTo = origin.replay(group, since, history.messages);
+      replayedUpTo = await origin.replay(group, since, history.messages);
     } finally {
       origin.releaseGroup(group, replayedUpTo);
     }

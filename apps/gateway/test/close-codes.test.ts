@@ -1,9 +1,15 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, adminCall, cleanup, eventually, startTestGateway } from './support/harness.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { SLOW_CLOSE_GRACE_MS } from '../src/connection.js';
+import { ADMIN_TOKEN, adminCall, cleanup, clientSocket, overflowSlowConsumer, startTestGateway, within } from './support/harness.js';
 import { signToken } from './support/jwt.js';
-import type { Socket } from 'node:net';
+import type { Msg } from './support/test-client.js';
 
-afterEach(cleanup);
+afterEach(async () => {
+  vi.useRealTimers();
+  await cleanup();
+});
+
+const isRateLimited = (m: Msg): boolean => m.ok === false && (m.error as { code?: string }).code === 'RATE_LIMITED';
 
 describe('Close codes', () => {
   it('1000 from the client ends the session at once: members get left disconnect, no resume', async () => {
@@ -25,11 +31,19 @@ describe('Close codes', () => {
     expect((await closed).code).toBe(1001);
   });
 
-  it('1008 when the token expires during the connection', async () => {
+  it('1008 when the token expires during the connection (not before)', async () => {
+    // The wall clock and timers are faked (I/O is real): the token's lifetime passes without waiting for it.
+    vi.useFakeTimers({ toFake: ['Date', 'setTimeout', 'clearTimeout'] });
     const gw = await startTestGateway({ ROOMS_JWT_SECRET: 'k' });
-    const token = await signToken('k', { sub: 'u', exp: Math.floor(Date.now() / 1000) + 2 });
+    const token = await signToken('k', { sub: 'u', exp: Math.floor(Date.now() / 1000) + 3600 });
     const a = await gw.connect({ token });
-    expect((await a.closedWithin(4000)).code).toBe(1008);
+    let closed = false;
+    void a.closed.then(() => (closed = true));
+    await vi.advanceTimersByTimeAsync(3_598_000);
+    expect((await a.request('ping')).ok).toBe(true);
+    expect(closed).toBe(false);
+    await vi.advanceTimersByTimeAsync(2000);
+    expect((await a.closed).code).toBe(1008);
   });
 
   it('1009 for a frame over ROOMS_MAX_PAYLOAD; the session stays resumable', async () => {
@@ -37,6 +51,9 @@ describe('Close codes', () => {
     const a = await gw.connect();
     a.sendRaw(JSON.stringify({ op: 'ping', ref: 1, pad: 'x'.repeat(2000) }));
     expect((await a.closedWithin()).code).toBe(1009);
+    // ws closed it by itself; still counted.
+    expect(gw.gateway.stats.closes.get(1009)).toBe(1);
+    expect(await (await fetch(`${gw.http}/metrics`)).text()).toContain('rooms_closes_total{code="1009"} 1');
     const back = await gw.connect({ session: a.session, resume: a.welcome.resumeToken });
     expect(back.welcome.resumed).toBe(true);
   });
@@ -100,38 +117,57 @@ describe('Close codes', () => {
     const [sender, slow] = await Promise.all([gw.connect(), gw.connect()]);
     await sender.ok('create', { group: 'g' });
     await slow.ok('join', { group: 'g' });
-    const socket = (slow.ws as unknown as { _socket: Socket })._socket;
-    socket.pause();
-    const chunk = 'x'.repeat(16 * 1024);
-    let ref = 0;
-    while (gw.gateway.connectionCount === 2) {
-      if (ref > 20_000) throw new Error('the slow consumer was never closed');
-      for (let i = 0; i < 20; i++) sender.send({ op: 'broadcast', ref: ++ref, group: 'g', data: chunk });
-      await sender.waitFor((m) => m.ref === ref);
-    }
-    socket.resume();
+    await overflowSlowConsumer(gw, sender, slow, 'g', 16 * 1024);
+    clientSocket(slow).resume();
     expect((await slow.closedWithin()).code).toBe(4008);
+    expect(gw.gateway.stats.closes.get(4008)).toBe(1);
     // Suspended: the sender saw no `left`.
     await sender.ok('ping');
     expect(sender.events('left')).toEqual([]);
     expect((await sender.ok('members', { group: 'g' })).members).toHaveLength(2);
   });
 
-  it('4029 for a client that stays over the rate limit for a second', async () => {
+  it('4008: a client that does not read is cut off (its socket destroyed) instead of keeping its buffers', async () => {
+    const gw = await startTestGateway({ ROOMS_MAX_OUTBOUND_BYTES: '65536', ROOMS_RATE_LIMIT: '0' });
+    const [sender, slow] = await Promise.all([gw.connect(), gw.connect()]);
+    await sender.ok('create', { group: 'g' });
+    await slow.ok('join', { group: 'g' });
+    const server = gw.serverSocketOf(slow);
+    const gone = new Promise<void>((resolve) => server.once('close', () => resolve()));
+    await overflowSlowConsumer(gw, sender, slow, 'g', 16 * 1024);
+    // The client never reads again, so it never completes the close handshake: the server gives up on it.
+    await within(gone, 'the server to destroy the socket', SLOW_CLOSE_GRACE_MS + 3000);
+    expect(server.destroyed).toBe(true);
+    expect(server.writableLength).toBe(0);
+  });
+
+  it('4029 only after a second of RATE_LIMITED refusals (the limiter\'s clock is faked)', async () => {
     const gw = await startTestGateway({ ROOMS_RATE_LIMIT: '5' });
+    vi.useFakeTimers({ toFake: ['performance'] });
     const a = await gw.connect();
+    let ref = 0;
+    /** Sends `count` pings at the current (fake) time; resolves once the last is answered or the client closed. */
+    const burst = async (count: number): Promise<void> => {
+      for (let i = 0; i < count; i++) a.send({ op: 'ping', ref: ++ref });
+      const last = ref;
+      await Promise.race([a.waitFor((m) => m.ref === last, `reply ${last}`), a.closed]);
+    };
     let closed = false;
     void a.closed.then(() => (closed = true));
-    let ref = 0;
-    await eventually(
-      () => {
-        if (!closed) for (let i = 0; i < 5; i++) a.send({ op: 'ping', ref: ++ref });
-        return closed;
-      },
-      '4029',
-      4000,
-    );
-    expect((await a.closed).code).toBe(4029);
-    expect(a.messages.some((m) => (m.error as { code?: string } | undefined)?.code === 'RATE_LIMITED')).toBe(true);
+    await burst(15); // the burst of 10 passes, then refusals start (fake t = 0)
+    const refusalsAt = [a.messages.filter(isRateLimited).length];
+    for (let t = 100; t <= 900; t += 100) {
+      vi.advanceTimersByTime(100);
+      await burst(5);
+      expect({ t, closed }).toEqual({ t, closed: false });
+      refusalsAt.push(a.messages.filter(isRateLimited).length);
+    }
+    // Refused all along the second: every 100 ms step had refusals (a token trickles in every 200 ms at most).
+    for (let i = 1; i < refusalsAt.length; i++) expect((refusalsAt[i] ?? 0) - (refusalsAt[i - 1] ?? 0)).toBeGreaterThanOrEqual(4);
+    expect(refusalsAt.at(-1)).toBeGreaterThanOrEqual(40);
+    vi.advanceTimersByTime(100); // a full second after the first refusal
+    await burst(5);
+    expect((await a.closedWithin()).code).toBe(4029);
+    expect(a.events('error')).toEqual([{ ev: 'error', error: { code: 'RATE_LIMITED', message: expect.any(String), temporary: true } }]);
   });
 });

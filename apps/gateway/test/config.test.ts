@@ -19,6 +19,7 @@ describe('loadConfig (PROTOCOL.md "Running a node")', () => {
       logLevel: 'info',
       heartbeatMs: 25_000,
       maxOutboundBytes: 1 << 20,
+      maxGroupsPerSession: 1000,
     });
     expect(config.nodeId).toMatch(/^node-/);
   });
@@ -44,6 +45,7 @@ describe('loadConfig (PROTOCOL.md "Running a node")', () => {
       ROOMS_LOG_LEVEL: 'silent',
       ROOMS_HEARTBEAT_MS: '50',
       ROOMS_MAX_OUTBOUND_BYTES: '60',
+      ROOMS_MAX_GROUPS_PER_SESSION: '70',
     });
     expect(config).toEqual({
       port: 9000,
@@ -61,7 +63,12 @@ describe('loadConfig (PROTOCOL.md "Running a node")', () => {
       logLevel: 'silent',
       heartbeatMs: 50,
       maxOutboundBytes: 60,
+      maxGroupsPerSession: 70,
     });
+  });
+
+  it('ROOMS_MAX_GROUPS_PER_SESSION=0 means unlimited (passed on as 0)', () => {
+    expect(loadConfig({ ROOMS_MAX_GROUPS_PER_SESSION: '0' }).maxGroupsPerSession).toBe(0);
   });
 
   it('treats empty values as unset', () => {
@@ -85,6 +92,9 @@ describe('loadConfig (PROTOCOL.md "Running a node")', () => {
     ['ROOMS_LOG_LEVEL', 'loud'],
     ['ROOMS_HEARTBEAT_MS', '0'],
     ['ROOMS_MAX_OUTBOUND_BYTES', 'x'],
+    ['ROOMS_MAX_GROUPS_PER_SESSION', '-1'],
+    ['ROOMS_MAX_GROUPS_PER_SESSION', 'many'],
+    ['ROOMS_MAX_GROUPS_PER_SESSION', '2.5'],
   ])('refuses %s=%j with a ConfigError naming it', (name, value) => {
     let thrown: unknown;
     try {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanup, startTestGateway } from './support/harness.js';
+import { cleanup, startTestGateway, within } from './support/harness.js';
 import { upgradeStatus } from './support/test-client.js';
 
 afterEach(cleanup);
@@ -60,13 +60,26 @@ describe('Connection', () => {
     expect(member.events('left')).toEqual([]);
   });
 
-  it('keeps a connection that answers pings', async () => {
+  it('keeps a connection that answers pings, through the beats that drop one that does not', async () => {
     const gw = await startTestGateway({ ROOMS_HEARTBEAT_MS: '30' });
     const client = await gw.connect();
+    const mute = await gw.connect({}, { autoPong: false });
     let pings = 0;
-    client.ws.on('ping', () => pings++);
-    await new Promise<void>((resolve) => client.ws.on('ping', () => pings >= 4 && resolve()));
+    let mutePings = 0;
+    const fourPings = new Promise<void>((resolve) =>
+      client.ws.on('ping', () => {
+        if (++pings >= 4) resolve();
+      }),
+    );
+    mute.ws.on('ping', () => mutePings++);
+    await within(fourPings, 'four heartbeats');
+    // The same beats dropped the one that did not answer (at its second beat) ...
+    expect((await mute.closedWithin()).code).toBe(1006);
+    expect(mutePings).toBeGreaterThanOrEqual(1);
+    // ... and kept the one that did: still open, still served.
+    expect(client.ws.readyState).toBe(client.ws.OPEN);
     expect((await client.request('ping')).ok).toBe(true);
+    expect(gw.gateway.connectionCount).toBe(1);
   });
 
   it('queues requests sent before the welcome behind the handshake', async () => {

@@ -73,6 +73,13 @@ describe('Error codes', () => {
     expect(members.members).toHaveLength(1);
   });
 
+  it('RATE_LIMITED: a rate below 0.5 per second still lets the first frame through', async () => {
+    const gw = await startTestGateway({ ROOMS_RATE_LIMIT: '0.4' });
+    const a = await gw.connect();
+    expect((await a.request('ping')).ok).toBe(true);
+    expect(await a.fails('ping')).toMatchObject({ code: 'RATE_LIMITED', temporary: true });
+  });
+
   it('PAYLOAD_TOO_LARGE: admin announce of a body over ROOMS_MAX_PAYLOAD is 413', async () => {
     const gw = await startTestGateway({ ROOMS_ADMIN_TOKEN: ADMIN_TOKEN, ROOMS_MAX_PAYLOAD: '100' });
     const a = await gw.connect();
@@ -80,6 +87,43 @@ describe('Error codes', () => {
     const response = await adminCall(gw, 'POST', '/admin/groups/g/announce', { body: JSON.stringify('x'.repeat(200)) });
     expect(response.status).toBe(413);
     expect(response.body).toEqual({ error: { code: 'PAYLOAD_TOO_LARGE', message: expect.any(String), temporary: false } });
+  });
+
+  it('PAYLOAD_TOO_LARGE: the embedding API refuses an announce whose data is over ROOMS_MAX_PAYLOAD', async () => {
+    const gw = await startTestGateway({ ROOMS_MAX_PAYLOAD: '1024' });
+    const a = await gw.connect();
+    await a.ok('create', { group: 'g' });
+    await expect(gw.gateway.node.announce('g', 'x'.repeat(2000))).rejects.toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
+    expect(await gw.gateway.node.announce('g', 'small')).toEqual({ recipients: 1, offset: 1 });
+    expect(await a.event('message', { group: 'g' })).toMatchObject({ data: 'small', offset: 1 });
+  });
+
+  it('FORBIDDEN: a session already in ROOMS_MAX_GROUPS_PER_SESSION groups cannot join or create another', async () => {
+    const gw = await startTestGateway({ ROOMS_MAX_GROUPS_PER_SESSION: '2' });
+    const [a, other] = await Promise.all([gw.connect(), gw.connect()]);
+    await other.ok('create', { group: 'third' });
+    await a.ok('create', { group: 'one' });
+    await a.ok('join', { group: 'third' });
+    const joinRefused = await a.fails('join', { group: 'one-more', data: 1 });
+    expect(joinRefused.code).toBe('FORBIDDEN');
+    expect(await a.fails('join', { group: 'third2' })).toMatchObject({ code: 'FORBIDDEN' });
+    const createRefused = await a.fails('create', { group: 'two' });
+    expect(createRefused).toMatchObject({ code: 'FORBIDDEN', temporary: false });
+    expect(createRefused.message).toContain('at most 2 groups');
+    // Nothing changed, and the connection keeps working: re-joining a group it is in, leaving, then joining.
+    expect((await a.ok('groups')).groups).toEqual(['one', 'third']);
+    expect(await a.ok('join', { group: 'one' })).toMatchObject({ already: true });
+    await a.ok('leave', { group: 'one' });
+    expect((await a.ok('create', { group: 'two' })).group).toBe('two');
+    // A create that does not join does not count.
+    expect((await a.ok('create', { group: 'empty', allowEmpty: true, join: false })).group).toBe('empty');
+  });
+
+  it('ROOMS_MAX_GROUPS_PER_SESSION=0 is unlimited', async () => {
+    const gw = await startTestGateway({ ROOMS_MAX_GROUPS_PER_SESSION: '0', ROOMS_RATE_LIMIT: '0' });
+    const a = await gw.connect();
+    for (let i = 0; i < 1005; i++) a.send({ op: 'create', group: `g${i}` });
+    expect((await a.ok('groups')).groups).toHaveLength(1005);
   });
 
   it('NODE_DRAINING: a draining node takes no new groups', async () => {

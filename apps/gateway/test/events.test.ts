@@ -1,7 +1,22 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, adminCall, cleanup, startTestGateway } from './support/harness.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { Gateway } from '../src/gateway.js';
+import { ADMIN_TOKEN, adminCall, cleanup, eventually, startTestGateway } from './support/harness.js';
 
-afterEach(cleanup);
+afterEach(async () => {
+  vi.useRealTimers();
+  await cleanup();
+});
+
+/** White-box: the groups the connection holding `session` tracks (for the offsets it suspends with). */
+function trackedGroups(gateway: Gateway, session: string): string[] {
+  const holders = (gateway as unknown as { holders: Map<string, { memberships: Map<string, unknown> }> }).holders;
+  return [...(holders.get(session)?.memberships.keys() ?? [])];
+}
+
+/** White-box: the groups the fan-out keeps an offset cursor for. */
+function cursorGroups(gateway: Gateway): string[] {
+  return [...(gateway as unknown as { delivery: { cursors: Map<string, unknown> } }).delivery.cursors.keys()];
+}
 
 describe('Events', () => {
   it('joined: other members get the member and its join payload; the joiner does not', async () => {
@@ -73,6 +88,47 @@ describe('Events', () => {
     expect((await adminCall(gw, 'DELETE', '/admin/groups/g')).status).toBe(200);
     for (const client of [a, b]) expect(await client.event('discarded')).toEqual({ ev: 'discarded', group: 'g', reason: 'admin' });
     expect((await a.ok('groups')).groups).toEqual([]);
+  });
+
+  it('discarded: the connection forgets the group (and the fan-out its offset cursor)', async () => {
+    const gw = await startTestGateway({ ROOMS_ADMIN_TOKEN: ADMIN_TOKEN });
+    const [a, b] = await Promise.all([gw.connect(), gw.connect()]);
+    await a.ok('create', { group: 'g' });
+    await a.ok('create', { group: 'h' });
+    await b.ok('join', { group: 'g' });
+    await b.ok('join', { group: 'h' });
+    expect(trackedGroups(gw.gateway, b.session).sort()).toEqual(['g', 'h']);
+    expect(cursorGroups(gw.gateway).sort()).toEqual(['g', 'h']);
+    await adminCall(gw, 'DELETE', '/admin/groups/g');
+    await b.event('discarded', { group: 'g' });
+    await a.event('discarded', { group: 'g' });
+    expect(trackedGroups(gw.gateway, b.session)).toEqual(['h']);
+    expect(trackedGroups(gw.gateway, a.session)).toEqual(['h']);
+    expect(cursorGroups(gw.gateway)).toEqual(['h']);
+    // Leaving and ending give the cursors back too.
+    await b.ok('leave', { group: 'h' });
+    expect(trackedGroups(gw.gateway, b.session)).toEqual([]);
+    await a.close(1000);
+    await eventually(() => cursorGroups(gw.gateway).length === 0, 'the last cursor to be dropped');
+  });
+
+  it('leave of a group with interval: its held events are dropped, the leave reply is the last of the group', async () => {
+    // Timers are faked so the group's interval can pass at once; I/O is real.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const gw = await startTestGateway({ ROOMS_RATE_LIMIT: '0' });
+    const [a, b] = await Promise.all([gw.connect(), gw.connect()]);
+    await a.ok('create', { group: 'g', interval: 1000 });
+    await b.ok('join', { group: 'g' });
+    await a.ok('broadcast', { group: 'g', data: 'before-leave' });
+    const reply = await b.ok('leave', { group: 'g' });
+    await vi.advanceTimersByTimeAsync(1000);
+    // Another member still gets the group's events after the interval (the timer did fire).
+    await a.ok('broadcast', { group: 'g', data: 'after', self: true });
+    await vi.advanceTimersByTimeAsync(1000);
+    await a.event('message', { data: 'after' });
+    await b.ok('ping');
+    expect(b.events('message', { group: 'g' })).toEqual([]);
+    expect(b.messages.filter((m) => m.group === 'g' || m === reply).at(-1)).toBe(reply);
   });
 
   it('rejoined when a member resumes its session', async () => {

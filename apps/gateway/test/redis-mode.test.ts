@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { cleanup, eventually, startTestGateway } from './support/harness.js';
-import { RedisServer } from './support/redis-server.js';
+import { ADMIN_TOKEN, adminCall, cleanup, eventually, startTestGateway, within } from './support/harness.js';
+import { RedisServer } from '@rooms/testing';
 
 const redis = new RedisServer();
 
@@ -52,6 +52,63 @@ describe('Redis mode (ROOMS_REDIS_URL): two gateways, one cluster', () => {
     await leaver.ok('join', { group: 'h' });
     await draining.gateway.drain();
     expect(await member.event('left', { group: 'h' })).toMatchObject({ member: { id: leaver.session }, reason: 'disconnect' });
+  });
+
+  it('a live session resumed on another node is taken over: B welcomes it, A drops it, members see rejoined only', async () => {
+    const env = { ROOMS_REDIS_URL: redis.url };
+    const [nodeA, nodeB] = await Promise.all([startTestGateway(env), startTestGateway(env)]);
+    const member = await nodeB.connect();
+    const mover = await nodeA.connect();
+    await member.ok('create', { group: 'takeover' });
+    await mover.ok('join', { group: 'takeover' });
+    await member.event('joined', { group: 'takeover' });
+    // The client comes back on B while its connection on A still looks alive.
+    const back = await nodeB.connect({ session: mover.session, resume: mover.welcome.resumeToken });
+    expect(back.welcome).toMatchObject({ resumed: true, session: mover.session, node: nodeB.gateway.node.nodeId });
+    await mover.closedWithin();
+    expect(await member.event('rejoined', { group: 'takeover' })).toMatchObject({ member: { id: mover.session, node: nodeB.gateway.node.nodeId } });
+    // A forgot it without ending it: no `left`, and the session works on B.
+    await eventually(() => !nodeA.gateway.node.hasSession(mover.session), 'A to forget the session');
+    await member.ok('broadcast', { group: 'takeover', data: 'to B' });
+    expect(await back.event('message', { group: 'takeover', data: 'to B' })).toMatchObject({ from: member.session });
+    expect((await back.ok('members', { group: 'takeover' })).members).toHaveLength(2);
+    expect(member.events('left')).toEqual([]);
+    expect(nodeA.gateway.connectionCount).toBe(0);
+  });
+
+  it('admin kick via node B of a session connected to node A: closed with 4003, members get left kicked', async () => {
+    const env = { ROOMS_REDIS_URL: redis.url, ROOMS_ADMIN_TOKEN: ADMIN_TOKEN };
+    const [nodeA, nodeB] = await Promise.all([startTestGateway(env), startTestGateway(env)]);
+    const member = await nodeB.connect();
+    const victim = await nodeA.connect();
+    await member.ok('create', { group: 'kicking' });
+    await victim.ok('join', { group: 'kicking' });
+    await member.event('joined', { group: 'kicking' });
+    const kicked = await adminCall(nodeB, 'DELETE', `/admin/sessions/${victim.session}`);
+    expect(kicked).toEqual({ status: 200, body: { session: victim.session } });
+    expect((await victim.closedWithin()).code).toBe(4003);
+    expect(await member.event('left', { group: 'kicking' })).toMatchObject({ member: { id: victim.session }, reason: 'kicked' });
+    // Ended: it cannot be resumed anywhere, and a second kick finds nothing.
+    const again = await nodeB.open({ session: victim.session, resume: victim.welcome.resumeToken });
+    expect((await again.closedWithin()).code).toBe(4001);
+    expect((await adminCall(nodeB, 'DELETE', `/admin/sessions/${victim.session}`)).status).toBe(404);
+    expect((await adminCall(nodeA, 'DELETE', '/admin/sessions/nobody-anywhere')).status).toBe(404);
+  });
+
+  it('close() during a drain that waits for its sessions settles the drain', async () => {
+    const env = { ROOMS_REDIS_URL: redis.url, ROOMS_RESUME_WINDOW_MS: '60000' };
+    const gw = await startTestGateway(env);
+    const client = await gw.connect();
+    await client.ok('create', { group: 'drain-close' });
+    let drained = false;
+    const drain = gw.gateway.drain().then(() => (drained = true));
+    expect((await client.closedWithin()).code).toBe(1001);
+    // The drain now waits (up to the window) for the suspended session to be resumed elsewhere.
+    expect(gw.gateway.node.hasSession(client.session)).toBe(true);
+    expect(drained).toBe(false);
+    await gw.gateway.close();
+    await within(drain, 'the drain to settle after close()');
+    expect(drained).toBe(true);
   });
 
   it('readyz is 503 while Redis is unreachable and 200 again when it is back', async () => {

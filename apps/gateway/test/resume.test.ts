@@ -1,6 +1,5 @@
-import type { Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanup, eventually, startTestGateway } from './support/harness.js';
+import { cleanup, clientSocket, eventually, overflowSlowConsumer, startTestGateway } from './support/harness.js';
 import type { Msg } from './support/test-client.js';
 
 afterEach(cleanup);
@@ -109,16 +108,8 @@ describe('Resume', () => {
     const [sender, slow] = await Promise.all([gw.connect(), gw.connect()]);
     await sender.ok('create', { group: 'g' });
     await slow.ok('join', { group: 'g' });
-    const socket = (slow.ws as unknown as { _socket: Socket })._socket;
-    socket.pause();
-    const chunk = 'y'.repeat(8 * 1024);
-    let ref = 0;
-    while (gw.gateway.connectionCount === 2) {
-      for (let i = 0; i < 20; i++) sender.send({ op: 'broadcast', ref: ++ref, group: 'g', data: chunk });
-      await sender.waitFor((m) => m.ref === ref);
-    }
-    const last = ref;
-    socket.resume();
+    const last = await overflowSlowConsumer(gw, sender, slow, 'g', 8 * 1024);
+    clientSocket(slow).resume();
     expect((await slow.closedWithin()).code).toBe(4008);
     const before = offsetsOf(slow.messages, 'g');
     const back = await gw.connect({ session: slow.session, resume: slow.welcome.resumeToken });

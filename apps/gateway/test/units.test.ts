@@ -1,7 +1,13 @@
+import type { GroupMessage } from '@rooms/core';
 import { describe, expect, it } from 'vitest';
 import { OutboundFrame } from '../src/outbound-frame.js';
 import { OutboundQueue } from '../src/outbound-queue.js';
+import { ParkedFrames } from '../src/parked-frames.js';
 import { RateLimiter } from '../src/rate-limiter.js';
+import { REPLAY_PAGE_MESSAGES, replayHistory } from '../src/replay-writer.js';
+import type { ReplayTarget } from '../src/replay-writer.js';
+import { RingQueue } from '../src/ring-queue.js';
+import { wsErrorCloseCode } from '../src/ws-error-close-code.js';
 import { MAX_VIOLATIONS, ViolationCounter } from '../src/violation-counter.js';
 import { encodeTextFrame } from '../src/ws-frame.js';
 import { Writable } from 'node:stream';
@@ -40,6 +46,16 @@ describe('RateLimiter', () => {
     now = 1500;
     limiter.take();
     limiter.take();
+    expect(limiter.take()).toBe('refuse');
+  });
+
+  it('keeps a burst of at least one frame when the rate is below 0.5 per second', () => {
+    let now = 0;
+    const limiter = new RateLimiter(0.4, () => now);
+    expect(limiter.take()).toBe('allow');
+    expect(limiter.take()).toBe('refuse');
+    now += 2500; // 0.4 per second: one token back after 2.5 s
+    expect(limiter.take()).toBe('allow');
     expect(limiter.take()).toBe('refuse');
   });
 
@@ -125,6 +141,17 @@ describe('OutboundQueue', () => {
     expect(a.releaseHeld('g', null)).toBeNull();
   });
 
+  it('drops the frames held for one group only', () => {
+    const queue = new OutboundQueue();
+    queue.hold('a', message('a', 1));
+    queue.hold('b', message('b', 1));
+    const before = queue.bytes;
+    queue.dropHeld('a');
+    expect(queue.bytes).toBe(before - message('a', 1).json.length);
+    expect(queue.releaseHeld('a', null)).toBeNull();
+    expect(queue.releaseHeld('b', null)?.json).toBe('[{"offset":1}]');
+  });
+
   it('reports the lowest unwritten offset per group, batches included', () => {
     const queue = new OutboundQueue();
     queue.push(message('a', 7));
@@ -135,5 +162,108 @@ describe('OutboundQueue', () => {
     expect(Object.fromEntries(queue.unwrittenOffsets())).toEqual({ a: 7, b: 3 });
     queue.releaseHeld('b', null);
     expect(Object.fromEntries(queue.unwrittenOffsets())).toEqual({ a: 7, b: 3 });
+  });
+});
+
+describe('RingQueue', () => {
+  it('is first in, first out across growth and wrap-around', () => {
+    const queue = new RingQueue<number>(2);
+    const out: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      queue.push(i);
+      if (i % 3 === 2) out.push(queue.shift() as number);
+    }
+    while (queue.size > 0) out.push(queue.shift() as number);
+    expect(out).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(queue.shift()).toBeUndefined();
+  });
+
+  it('does not grow while items pass through one or two at a time, never empty', () => {
+    const queue = new RingQueue<number>();
+    queue.push(0);
+    for (let i = 1; i < 100_000; i++) {
+      queue.push(i);
+      expect(queue.shift()).toBe(i - 1);
+    }
+    expect(queue.size).toBe(1);
+    expect(queue.capacity).toBe(16);
+  });
+});
+
+describe('ParkedFrames', () => {
+  const frame = (group: string, offset: number) => new OutboundFrame(`{"group":"${group}","offset":${offset}}`, group, offset);
+
+  it('parks only what is held, counts its bytes, and releases in order', () => {
+    const parked = new ParkedFrames();
+    expect(parked.park(frame('g', 1), 0)).toBe(false);
+    parked.holdGroup('g');
+    const f2 = frame('g', 2);
+    const f3 = frame('g', 3);
+    expect(parked.park(f2, 0)).toBe(true);
+    expect(parked.park(frame('h', 1), 0)).toBe(false);
+    expect(parked.park(f3, 50)).toBe(true);
+    expect(parked.bytes).toBe(f2.json.length + f3.json.length);
+    expect(parked.releaseGroup('g')).toEqual([
+      { frame: f2, intervalMs: 0 },
+      { frame: f3, intervalMs: 50 },
+    ]);
+    expect(parked.bytes).toBe(0);
+    parked.holdAll();
+    expect(parked.park(frame('h', 2), 0)).toBe(true);
+    expect(parked.releaseAll()).toHaveLength(1);
+    expect(parked.bytes).toBe(0);
+    expect(parked.park(frame('h', 3), 0)).toBe(false);
+  });
+});
+
+describe('wsErrorCloseCode', () => {
+  it('maps the close ws starts itself; other errors close without a code', () => {
+    const error = (code: string) => Object.assign(new Error('x'), { code });
+    expect(wsErrorCloseCode(error('WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'))).toBe(1009);
+    expect(wsErrorCloseCode(error('WS_ERR_INVALID_UTF8'))).toBe(1007);
+    expect(wsErrorCloseCode(error('WS_ERR_INVALID_OPCODE'))).toBe(1002);
+    expect(wsErrorCloseCode(error('ECONNRESET'))).toBeNull();
+    expect(wsErrorCloseCode(new Error('plain'))).toBeNull();
+  });
+});
+
+describe('replayHistory', () => {
+  /** A target that records the frames queued between two waits (one page each). */
+  function recorder(): ReplayTarget & { pages: number[][]; end(): void } {
+    const pages: number[][] = [[]];
+    let ended = false;
+    return {
+      pages,
+      get ended() {
+        return ended;
+      },
+      end: () => (ended = true),
+      queueReplayed: (frame) => pages.at(-1)?.push(frame.offset),
+      writeAndWait: async () => {
+        pages.push([]);
+      },
+    };
+  }
+  const history = (from: number, to: number, bytes = 10): GroupMessage[] =>
+    Array.from({ length: to - from + 1 }, (_, i) => ({ group: 'g', offset: from + i, from: 's', data: 'x'.repeat(bytes) }));
+
+  it('queues page by page (bytes or messages), in order, skipping offsets at or below since', async () => {
+    const target = recorder();
+    const last = await replayHistory(target, 'g', 3, history(1, 40, 100), 1000);
+    expect(last).toBe(40);
+    expect(target.pages.flat()).toEqual(Array.from({ length: 37 }, (_, i) => i + 4));
+    // About 150 bytes per frame: a page stops once it reached 1000 bytes.
+    for (const page of target.pages.slice(0, -1)) expect(page.length).toBe(7);
+    const many = recorder();
+    await replayHistory(many, 'g', 0, history(1, 600), 1 << 30);
+    expect(many.pages.map((page) => page.length)).toEqual([REPLAY_PAGE_MESSAGES, REPLAY_PAGE_MESSAGES, 600 - 2 * REPLAY_PAGE_MESSAGES]);
+  });
+
+  it('stops when the connection ends', async () => {
+    const target = recorder();
+    const replaying = replayHistory(target, 'g', 0, history(1, 100), 200);
+    target.end();
+    await replaying;
+    expect(target.pages.flat().length).toBeLessThan(100);
   });
 });

@@ -1,3 +1,5 @@
+import type { Server } from 'node:http';
+import type { Socket } from 'node:net';
 import { loadConfig } from '../../src/config.js';
 import { Gateway } from '../../src/gateway.js';
 import { TestClient } from './test-client.js';
@@ -15,6 +17,8 @@ export interface TestGateway {
   connect(query?: Record<string, string>, options?: ClientOptions): Promise<TestClient>;
   /** Opens a client without waiting for `welcome`. */
   open(query?: Record<string, string>, options?: ClientOptions): Promise<TestClient>;
+  /** The server side of `client`'s TCP connection (to watch it being closed or destroyed). */
+  serverSocketOf(client: TestClient): Socket;
 }
 
 const gateways: Gateway[] = [];
@@ -25,6 +29,9 @@ export async function startTestGateway(env: Record<string, string> = {}): Promis
   const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', ROOMS_LOG_LEVEL: 'silent', ...env });
   const gateway = new Gateway(config);
   gateways.push(gateway);
+  // White-box: the HTTP server is private; tests only watch the sockets it accepts.
+  const accepted: Socket[] = [];
+  (gateway as unknown as { server: Server }).server.on('connection', (socket: Socket) => accepted.push(socket));
   const port = await gateway.start();
   const url = `ws://127.0.0.1:${port}/v1`;
   const withQuery = (query: Record<string, string> = {}): string => {
@@ -38,7 +45,48 @@ export async function startTestGateway(env: Record<string, string> = {}): Promis
     http: `http://127.0.0.1:${port}`,
     connect: async (query, options) => track(await TestClient.connect(withQuery(query), options)),
     open: async (query, options) => track(await TestClient.open(withQuery(query), options)),
+    serverSocketOf: (client) => {
+      const local = clientSocket(client).localPort;
+      const found = accepted.find((socket) => socket.remotePort === local);
+      if (!found) throw new Error(`no server socket for the client on port ${local}`);
+      return found;
+    },
   };
+}
+
+/** The client's own TCP socket (to pause its reading). */
+export function clientSocket(client: TestClient): Socket {
+  return (client.ws as unknown as { _socket: Socket })._socket;
+}
+
+/**
+ * Makes `slow` a slow consumer of `group`: its socket stops reading, and `sender` (a member) broadcasts `chunkBytes`
+ * messages to the group, 20 at a time, until the gateway closed a connection (4008). `slow` stays paused: resume it
+ * with `clientSocket(slow).resume()` to read what was written and the close. Resolves with the number of broadcasts
+ * (the group's last offset, for a group with no earlier message).
+ */
+export async function overflowSlowConsumer(gw: TestGateway, sender: TestClient, slow: TestClient, group: string, chunkBytes: number): Promise<number> {
+  clientSocket(slow).pause();
+  const connections = gw.gateway.connectionCount;
+  const chunk = 'x'.repeat(chunkBytes);
+  let ref = 0;
+  while (gw.gateway.connectionCount === connections) {
+    if (ref > 20_000) throw new Error('the slow consumer was never closed');
+    for (let i = 0; i < 20; i++) sender.send({ op: 'broadcast', ref: ++ref, group, data: chunk });
+    await sender.waitFor((m) => m.ref === ref);
+  }
+  return ref;
+}
+
+/** Resolves with `promise`, or rejects after `timeoutMs` naming `label`. */
+export function within<T>(promise: Promise<T>, label: string, timeoutMs = 3000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out waiting for ${label}`)), timeoutMs);
+    }),
+  ]).finally(() => clearTimeout(timer));
 }
 
 /** Registers a client for {@link cleanup}. */
