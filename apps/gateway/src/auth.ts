@@ -1,9 +1,13 @@
 import { jwtVerify } from 'jose';
 
-/** Who a connection is, from its token: `user` is the JWT's `sub`; `expiresAt` its `exp` in epoch ms. */
+/**
+ * Who a connection is, from its token: `user` is the JWT's `sub`; `expiresAt` its `exp` in epoch ms; `verified`
+ * when a token was checked (auth on), so that a token without `sub` still binds resumes to sessions without a user.
+ */
 export interface Identity {
   user?: string;
   expiresAt?: number;
+  verified?: true;
 }
 
 /**
@@ -34,7 +38,7 @@ export class TokenVerifier {
     } catch (error) {
       throw new AuthError(error instanceof Error ? error.message : 'invalid token');
     }
-    const identity: Identity = {};
+    const identity: Identity = { verified: true };
     // jose types `sub` as a string but does not check it: a number or object must not become a user id.
     const subject: unknown = payload.sub;
     if (subject !== undefined && typeof subject !== 'string') throw new AuthError('the sub claim must be a string');

@@ -196,7 +196,8 @@ export class Connection implements Flushable, IntervalHolder, DeliveryTarget, Re
       // Live frames for the session are parked from here until the replay is written.
       this.parked.holdAll();
       this.services.delivery.attach(session, this);
-      const result = await this.services.node.resumeSession(session, presented, this.tokenHash, this.identity.user);
+      const expectedUser = this.identity.verified ? (this.identity.user ?? null) : undefined;
+      const result = await this.services.node.resumeSession(session, presented, this.tokenHash, expectedUser);
       if (result === null) return this.refuseResume();
       this.hold();
       for (const group of result.groups) {

@@ -77,7 +77,7 @@ export class InMemoryReplicator implements Replicator {
     this.store.saveSession(this.nodeId, record);
   }
 
-  async takeSession(session: SessionId, tokenHash: string, options: { newTokenHash?: string; expectedUser?: string } = {}): Promise<SessionRecord | null> {
+  async takeSession(session: SessionId, tokenHash: string, options: { newTokenHash?: string; expectedUser?: string | null } = {}): Promise<SessionRecord | null> {
     return this.store.takeSession(this.nodeId, session, tokenHash, options);
   }
 

@@ -244,11 +244,11 @@ export class InMemoryStore {
   }
 
   /** @internal */
-  takeSession(node: NodeId, id: SessionId, tokenHash: string, options: { newTokenHash?: string; expectedUser?: string }): SessionRecord | null {
+  takeSession(node: NodeId, id: SessionId, tokenHash: string, options: { newTokenHash?: string; expectedUser?: string | null }): SessionRecord | null {
     this.check(node);
     const record = this.sessions.get(id);
     if (!record || record.tokenHash !== tokenHash) return null;
-    if (options.expectedUser !== undefined && record.user !== options.expectedUser) return null;
+    if (options.expectedUser !== undefined && (record.user ?? null) !== options.expectedUser) return null;
     const holder = this.nodes.get(record.node);
     const now = this.now();
     const holderAlive = holder?.alive === true;

@@ -244,12 +244,13 @@ export class NodeManager {
    * a caller that writes to a connection holds them until it wrote the replay (dropping offsets the replay had).
    * On a store failure midway the session is rolled back to suspended here (resumable again) and this rejects.
    * A session still connected (here or on another node) is taken over: its holder gets `onSessionEnded(…, 'taken')`.
-   * With `expectedUser` (auth on), a session of another user is refused (null) before anything changes.
+   * With `expectedUser` (auth on; null = a token without user), a session of another user, or with a user when null
+   * was given, is refused (null) before anything changes.
    */
-  async resumeSession(session: SessionId, tokenHash: string, newTokenHash: string, expectedUser?: string): Promise<ResumeResult | null> {
+  async resumeSession(session: SessionId, tokenHash: string, newTokenHash: string, expectedUser?: string | null): Promise<ResumeResult | null> {
     this.assertOpen();
     const liveHere = this.registry.isRegistered(session) && !this.sessions.isSuspended(session);
-    const options: { newTokenHash: string; expectedUser?: string } = { newTokenHash };
+    const options: { newTokenHash: string; expectedUser?: string | null } = { newTokenHash };
     if (expectedUser !== undefined) options.expectedUser = expectedUser;
     const record = await this.replicator.takeSession(session, tokenHash, options);
     if (!record) return null;

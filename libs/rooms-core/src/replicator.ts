@@ -139,13 +139,13 @@ export interface Replicator {
   saveSession(record: SessionRecord): Promise<void>;
   /**
    * Takes a session for resume on this node: atomically checks the token hash (and, with `expectedUser`, that the
-   * session belongs to that user) and that it is resumable: suspended and not expired, connected on a live node (a
+   * session belongs to that user; null: that it has no user) and that it is resumable: suspended and not expired, connected on a live node (a
    * client that reconnects before its old connection is seen dead), or held by a node found dead less than
    * `windowMs` ago. Moves the record to this node, replaces the token hash with `newTokenHash` in the same step (so
    * of concurrent takes with one token exactly one wins) and tells the node that held it (`onSessionTaken`). Null
    * when unknown, expired, the hash or the user differs; nothing changes then.
    */
-  takeSession(session: SessionId, tokenHash: string, options?: { newTokenHash?: string; expectedUser?: string }): Promise<SessionRecord | null>;
+  takeSession(session: SessionId, tokenHash: string, options?: { newTokenHash?: string; expectedUser?: string | null }): Promise<SessionRecord | null>;
   /**
    * Kicks a session wherever it is held: the holding node gets `onSessionKicked` (not called when this node holds
    * it: the caller ends it itself); a session of a dead node just loses its record. Resolves false when no record

@@ -221,7 +221,7 @@ export class RedisReplicator implements Replicator {
     return this.call((run) => run.sessions.save(record), true);
   }
 
-  async takeSession(session: SessionId, tokenHash: string, options: { newTokenHash?: string; expectedUser?: string } = {}): Promise<SessionRecord | null> {
+  async takeSession(session: SessionId, tokenHash: string, options: { newTokenHash?: string; expectedUser?: string | null } = {}): Promise<SessionRecord | null> {
     return this.call((run) => run.sessions.take(session, tokenHash, options), true);
   }
 

@@ -239,7 +239,7 @@ return 1
 
 /**
  * KEYS: session. ARGV: 1 tokenHash, 2 this node, 3 now, 4 expected holder, 5 holder death time ('' = holder alive),
- * 6 the holder's control channel, 7 control message, 8 '=' .. expected user ('' = any user), 9 the new token hash
+ * 6 the holder's control channel, 7 control message, 8 '=' .. expected user ('' = any user, '!' = no user), 9 the new token hash
  * ('' = keep). Compare-and-set on the
  * holder, so of concurrent takes one wins. A session connected on a live node is taken over (the client reconnected
  * before its old connection was seen dead). Returns {'OK', recJson, previous node, windowMs, tokenHash} / {'RETRY'}
@@ -249,7 +249,9 @@ const TAKE_SESSION = `
 local f = redis.call('HMGET', KEYS[1], 'tok', 'node', 'exp', 'win', 'died', 'rec')
 if not f[1] or f[1] ~= ARGV[1] then return false end
 if f[2] ~= ARGV[4] then return {'RETRY'} end
-if ARGV[8] ~= '' then
+if ARGV[8] == '!' then
+  if cjson.decode(f[6]).user ~= nil then return false end
+elseif ARGV[8] ~= '' then
   local rec = cjson.decode(f[6])
   if type(rec.user) ~= 'string' or rec.user ~= string.sub(ARGV[8], 2) then return false end
 end

@@ -52,7 +52,7 @@ export class SessionStore {
    * on a node that is dead (its liveness key is gone) since less than its window. Compare-and-set on the holder, so
    * of concurrent takes exactly one wins. The previous holder is told on its control channel.
    */
-  async take(session: SessionId, tokenHash: string, options: { newTokenHash?: string; expectedUser?: string } = {}): Promise<SessionRecord | null> {
+  async take(session: SessionId, tokenHash: string, options: { newTokenHash?: string; expectedUser?: string | null } = {}): Promise<SessionRecord | null> {
     const { newTokenHash, expectedUser } = options;
     const key = this.keys.session(session);
     for (let attempt = 0; attempt < TAKE_ATTEMPTS; attempt++) {
@@ -61,7 +61,7 @@ export class SessionStore {
       const node = asString(holder);
       const now = this.now();
       const holderAlive = node === this.self || (await this.redis.call('EXISTS', this.keys.node(node))) === 1;
-      const user = expectedUser === undefined ? '' : `=${expectedUser}`;
+      const user = expectedUser === undefined ? '' : expectedUser === null ? '!' : `=${expectedUser}`;
       const args = [tokenHash, this.self, String(now), node, holderAlive ? '' : String(now), this.keys.control(node), encodeControl({ type: 'taken', session }), user, newTokenHash ?? ''];
       const reply = await this.runner.run('takeSession', [key], args);
       if (reply === null) return null;

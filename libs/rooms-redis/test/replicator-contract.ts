@@ -473,6 +473,7 @@ export function replicatorContract(name: string, makeNodes: MakeNodes): void {
         const [a, b] = three(await setup());
         await a.saveSession(record('sess-8', a.nodeId));
         expect(await b.takeSession('sess-8', 'hash-1', { expectedUser: 'mallory' })).toBeNull();
+        expect(await b.takeSession('sess-8', 'hash-1', { expectedUser: null })).toBeNull();
         expect(await b.takeSession('sess-8', 'hash-1', { expectedUser: 'u1' })).toMatchObject({ node: b.nodeId, user: 'u1' });
       });
 
