@@ -100,14 +100,21 @@ export class InMemoryStore {
     entry.alive = false;
     entry.watching.clear();
     entry.diedAt = this.now();
+    const orphans: GroupId[] = [];
     for (const [id, group] of this.groups) {
+      let removed = false;
       for (const member of [...group.members.values()]) {
         if (member.node !== node) continue;
         group.members.delete(member.id);
+        removed = true;
         this.emit(id, { type: 'left', group: id, v: ++group.v, member, reason: 'node-down', size: group.members.size });
       }
+      if (removed && group.members.size === 0) orphans.push(id);
     }
-    for (const other of this.liveEntries()) other.handler.onNodeDown(node);
+    const survivors = [...this.liveEntries()];
+    for (const other of survivors) other.handler.onNodeDown(node);
+    // One survivor (the one that "cleaned up") takes over the lifecycle of the groups the dead node left empty.
+    if (orphans.length > 0) survivors[0]?.handler.onOrphans(orphans);
   }
 
   // ---- operations (called by InMemoryReplicator) --------------------------------------------------------------

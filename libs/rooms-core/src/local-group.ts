@@ -13,6 +13,8 @@ export class LocalGroup {
   spec: GroupSpec;
   readonly members = new Map<SessionId, MemberInfo>();
   offset: number;
+  /** The highest offset the store acknowledged to a publish from this node (its event may not have arrived). */
+  acknowledged = 0;
   v: number;
   actor: Actor<typeof GroupMachine> | null = null;
   /** Operations of this node in flight on the group (it is not released while > 0). */

@@ -27,6 +27,9 @@ import type {
   SessionId,
 } from './types.js';
 
+/** How long an operation waits for the event of its own change before it resyncs the replica instead. */
+const EVENT_WAIT_MS = 5000;
+
 /** Options of a `NodeManager`. Only `delivery` is required. */
 export interface NodeManagerOptions {
   /** Where events for this node's sessions go. */
@@ -270,7 +273,7 @@ export class NodeManager {
             result.lost.push(group);
             continue;
           }
-          await local.applied(v);
+          await this.settle(local, v);
           this.registry.touch(session, group);
           const history = await this.replicator.history(group, since);
           result.groups.push({ group, since, messages: history.messages, complete: history.complete });
@@ -356,7 +359,7 @@ export class NodeManager {
         result = { group, members: [...local.members.values()], already: true, offset: local.offset };
       } else {
         const outcome = await this.replicator.join(group, this.memberFor(session, options.data));
-        if (!outcome.already) await local.applied(outcome.v);
+        if (!outcome.already) await this.settle(local, outcome.v);
         // A session that went away while its join was in flight is removed again by `applyJoined`.
         if (outcome.already && this.registry.isRegistered(session)) this.registry.add(group, session);
         this.registry.touch(session, group);
@@ -391,7 +394,7 @@ export class NodeManager {
         this.registry.remove(group, session);
         throw new RoomsError('NOT_MEMBER');
       }
-      await local.applied(v);
+      await this.settle(local, v);
       this.registry.remove(group, session);
     } finally {
       this.done(local);
@@ -545,6 +548,14 @@ export class NodeManager {
       }
     },
     onNodeDown: (node) => this.logger.info({ node }, 'node down'),
+    onOrphans: (groups) => {
+      for (const group of groups) {
+        // Watching is enough: the replica starts empty (`empty-grace`) and its grace ends in a discard.
+        this.acquire(group).catch((error: unknown) => {
+          if (!(error instanceof RoomsError && error.code === 'GROUP_NOT_FOUND')) this.logger.warn({ err: error, group }, 'could not adopt an orphaned group');
+        });
+      }
+    },
     onReconnected: () => void this.reconcile(),
     onAvailability: (available) => {
       this.storeAvailable = available;
@@ -797,9 +808,46 @@ export class NodeManager {
     }
     for (const member of fresh.values()) if (!local.members.has(member.id)) this.applyJoined(local, member);
     local.spec = snapshot.spec;
+    // Messages the replica missed (events lost or skipped while re-watching) come from the history, in order.
+    if (snapshot.offset > local.offset) await this.deliverGap(local, snapshot.offset);
     local.offset = Math.max(local.offset, snapshot.offset);
     local.v = Math.max(local.v, snapshot.v);
     local.release();
+  }
+
+  private async deliverGap(local: LocalGroup, upTo: number): Promise<void> {
+    const from = local.offset;
+    let history: { messages: GroupMessage[]; complete: boolean };
+    try {
+      history = await this.replicator.history(local.id, from);
+    } catch (error) {
+      this.logger.warn({ err: error, group: local.id }, 'could not read the history to fill a gap');
+      return;
+    }
+    if (!history.complete) this.logger.warn({ group: local.id, from, upTo }, 'history no longer holds every missed message');
+    for (const message of history.messages) {
+      if (message.offset <= local.offset || message.offset > upTo || this.groups.get(local.id) !== local) continue;
+      local.offset = message.offset;
+      this.deliver(local, { ev: 'message', group: local.id, from: message.from, data: message.data, offset: message.offset }, message.from);
+    }
+  }
+
+  /**
+   * Waits until the event `v` of this node's own change was applied; when it does not come within
+   * `EVENT_WAIT_MS` (an event lost on the way), resyncs the replica from the store instead of waiting forever.
+   */
+  private async settle(local: LocalGroup, v: number): Promise<void> {
+    if (local.v >= v) return;
+    let timer: unknown = null;
+    const timedOut = new Promise<boolean>((resolve) => {
+      timer = this.clock.setTimeout(() => resolve(true), EVENT_WAIT_MS);
+    });
+    const late = await Promise.race([local.applied(v).then(() => false), timedOut]);
+    this.clock.clearTimeout(timer);
+    if (late && this.groups.get(local.id) === local) {
+      this.logger.warn({ group: local.id, v }, 'own event did not arrive; resyncing the replica');
+      await this.resync(local);
+    }
   }
 
   /** After the store came back: retry refused leaves, re-assert our groups and members, then resync every replica. */
@@ -809,7 +857,8 @@ export class NodeManager {
       const mine: GroupSnapshot[] = [...this.groups.values()].map((local) => ({
         spec: local.spec,
         members: [...local.members.values()].filter((m) => m.node === this.nodeId && this.registry.has(local.id, m.id)),
-        offset: local.offset,
+        // Offsets never go back: also those acknowledged to senders whose events were lost with the store.
+        offset: Math.max(local.offset, local.acknowledged),
         v: local.v,
         everActive: local.state !== 'created',
       }));
@@ -824,9 +873,11 @@ export class NodeManager {
   // ---- helpers -------------------------------------------------------------------------------------------------
 
   private publish(group: GroupId, from: SessionId | null, data: unknown, self: boolean): Promise<PublishResult> {
-    return this.replicator
-      .publish(group, from, data, self)
-      .then(({ offset, size }) => ({ recipients: from === null || self ? size : size - 1, offset }));
+    return this.replicator.publish(group, from, data, self).then(({ offset, size }) => {
+      const local = this.groups.get(group);
+      if (local && offset > local.acknowledged) local.acknowledged = offset;
+      return { recipients: from === null || self ? size : size - 1, offset };
+    });
   }
 
   private async leaveInStore(group: GroupId, session: SessionId, reason: LeaveReason): Promise<void> {

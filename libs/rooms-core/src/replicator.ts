@@ -56,6 +56,12 @@ export interface ReplicaHandler {
   /** Another node was found dead; the store has already removed (or will remove) its members with `node-down`. */
   onNodeDown(node: NodeId): void;
   /**
+   * Groups this node's cleanup of a dead node left empty (called on the one node that cleaned up). Nobody may be
+   * watching them any more, so this node takes over their lifecycle: it watches them and discards them after their
+   * grace unless someone joins.
+   */
+  onOrphans(groups: GroupId[]): void;
+  /**
    * The store's connection came back after a loss (possibly empty, e.g. a restarted Redis without persistence).
    * The node re-asserts its groups and members (see `Replicator.reassert`).
    */
