@@ -9,11 +9,13 @@ import type { LeaveReason, MemberInfo, ReplicaEvent, SessionId } from '@rooms/co
 const LEAVE_REASONS: ReadonlySet<string> = new Set<LeaveReason>(['leave', 'disconnect', 'node-down', 'kicked']);
 
 /**
- * JSON of a member without its node, as stored (`<node>\n<this>`, see `GroupKeys.members`): `{"id","user?","data?"}`.
- * The scripts publish the member as `{"node":…,` followed by this without its opening brace.
+ * JSON of a member without its id and node, as stored (`<node>\n<this>`, see `GroupKeys.members`): `{"user?","data?"}`,
+ * or '' when it has neither. The scripts publish the member as `{"id":…,"node":…` followed by this without its opening
+ * brace.
  */
 export function encodeMemberRest(member: MemberInfo): string {
-  const out: Omit<MemberInfo, 'node'> = { id: member.id };
+  if (member.user === undefined && member.data === undefined) return '';
+  const out: Omit<MemberInfo, 'id' | 'node'> = {};
   if (member.user !== undefined) out.user = member.user;
   if (member.data !== undefined) out.data = member.data;
   return JSON.stringify(out);
@@ -29,12 +31,13 @@ export function encodeOptionalData(data: unknown): string {
   return data === undefined ? '' : (JSON.stringify(data) ?? '');
 }
 
-/** Reads a member from its stored form `<node>\n<JSON without node>`; null when malformed. */
-export function decodeStoredMember(stored: string): MemberInfo | null {
+/** Reads member `id` from its stored form `<node>\n<JSON without id and node, or ''>`; null when malformed. */
+export function decodeStoredMember(id: string, stored: string): MemberInfo | null {
   const cut = stored.indexOf('\n');
   if (cut < 0) return null;
-  const rest = parseJson(stored.slice(cut + 1));
-  return isObject(rest) ? parseMember({ ...rest, node: stored.slice(0, cut) }) : null;
+  const text = stored.slice(cut + 1);
+  const rest = text === '' ? {} : parseJson(text);
+  return isObject(rest) ? parseMember({ ...rest, id, node: stored.slice(0, cut) }) : null;
 }
 
 /** Parses and validates one event of a group channel; null when it is not a well-formed `ReplicaEvent`. */

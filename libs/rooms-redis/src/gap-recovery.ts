@@ -2,6 +2,14 @@ import type { GroupSnapshot, MemberInfo, NodeId, ReplicaEvent, SessionId } from 
 import type { GroupWatch } from './group-watch.js';
 import type { StoredMessage } from './group-store.js';
 
+/**
+ * How long the `attempt`-th recovery in a row of one group (without an event received in order between them) waits
+ * before reading the store: the first at once, then 50 ms doubling up to 2 s.
+ */
+export function recoveryDelayMs(attempt: number): number {
+  return attempt <= 1 ? 0 : Math.min(2000, 50 * 2 ** (attempt - 2));
+}
+
 /** An event before its version is assigned. */
 type WithoutV<E> = E extends unknown ? Omit<E, 'v'> : never;
 type Pending = WithoutV<ReplicaEvent>;

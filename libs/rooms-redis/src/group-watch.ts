@@ -24,6 +24,8 @@ export class GroupWatch {
    * a store that is still being re-asserted.
    */
   stale = false;
+  /** Recoveries started since the last event received in order (the replicator backs off as it grows). */
+  recoveries = 0;
   /** A snapshot was handed out for this watch at least once. */
   established = false;
   /** Settles once the channel subscription is acknowledged. */

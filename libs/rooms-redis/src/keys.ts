@@ -5,8 +5,9 @@ export interface GroupKeys {
   /** String: the group's `GroupSpec` as JSON. */
   spec: string;
   /**
-   * Hash: member id -> `<node>\n<member JSON without node>`: scripts read and move the node without decoding JSON,
-   * and publish the member as `{"node":…,` + the rest.
+   * Hash: member id -> `<node>\n<rest>`, `rest` being the member's other fields as JSON (`{"user","data"}`) or ''
+   * without any: scripts read and move the node without decoding JSON, and publish the member as
+   * `{"id":…,"node":…` + the rest.
    */
   members: string;
   /** Hash: `offset`, `v`, `ever` (had a member), `max` (maxMembers or ''), `static` ('1' / '0'). Exists iff the group does. */
@@ -17,7 +18,7 @@ export interface GroupKeys {
   nodes: string;
   /** String: the last `v` of a discarded incarnation, so that a re-created group continues its versions. */
   tomb: string;
-  /** Pub/sub channel of the group's ordered events (sharded on Redis Cluster). */
+  /** Pub/sub channel of the group's ordered events (sharded on Redis Cluster); the scripts derive it from `state`. */
   channel: string;
 }
 
@@ -77,12 +78,12 @@ export class RedisKeys {
     return `${this.prefix}nodesessions:${id}`;
   }
 
-  /** Lock taken (SET NX PX) by the one survivor that cleans up after a dead node. */
+  /** Lock (SET NX PX, value: the owner's token) of the one survivor that cleans up after a dead node. */
   cleanupLock(id: NodeId): string {
     return `${this.prefix}cleanup:${id}`;
   }
 
-  /** Hash of a resumable session: `rec` (id, user, groups as JSON), `node`, `tok`, `exp`, `win`, `died`. */
+  /** Hash of a resumable session: `rec` (user and groups as JSON), `node`, `tok`, `exp`, `win`, `died`. */
   session(id: SessionId): string {
     return `${this.prefix}session:${id}`;
   }

@@ -5,8 +5,10 @@ import type { RedisCaller } from './script-runner.js';
 
 /**
  * NodeIndex: per node, the set of groups where it may hold members (`rooms:nodemembers:<node>`), so that the
- * cleanup after its death visits only those groups. The set lives in another slot than the groups (Redis Cluster),
- * so it is kept beside the scripts, as a superset:
+ * cleanup after its death visits only those groups. On single Redis the scripts that add a member (and `leave` of this
+ * node's own members) keep it in the same atomic step; this class serves Redis Cluster, where the set lives in
+ * another slot than the groups, and the rarer changes (re-assert, a rejoin's previous node, discard). There it is kept
+ * beside the scripts, as a superset:
  * - a change that adds a member of `node` adds the group before the script (`before`) and again after it (`after`);
  * - a change after which `node` has no member left there removes the group and then re-checks the group's count
  *   (`prune`), adding it back when a member arrived in between.

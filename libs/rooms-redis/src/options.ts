@@ -8,14 +8,14 @@ export interface RedisReplicatorOptions {
   nodeId: NodeId;
   /** A node that did not refresh its liveness key for this long is dead. Default 3000. */
   nodeTtlMs?: number;
-
+  /** How often this node checks whether the others are alive. Default `nodeTtlMs / 10` (at least 50). */
   livenessCheckMs?: number;
   /** Messages kept per group for recovery (approximately: the stream is trimmed with `MAXLEN ~`). Default 1000. */
   historySize?: number;
   /** Longest a call waits for Redis before rejecting `UNAVAILABLE`. Default 1000. */
   commandTimeoutMs?: number;
   logger?: Logger;
-  /** Prefix of every key and channel. Default `rooms:`. */
+  /** Prefix of every key and channel (no braces). Default `rooms:`. */
   keyPrefix?: string;
   /** Wall clock for session expiry (epoch ms). Default `Date.now`. */
   now?: Now;
@@ -39,6 +39,9 @@ export function resolveOptions(options: RedisReplicatorOptions): ResolvedOptions
   if (typeof options.nodeId !== 'string' || options.nodeId === '' || /[\n{}]/.test(options.nodeId)) {
     throw new TypeError('nodeId must be a non-empty string without newlines or braces');
   }
+  const keyPrefix = options.keyPrefix ?? 'rooms:';
+  // Group keys are hash-tagged `{g:<id>}` and the scripts find the id after the first `{g:`: the prefix has no braces.
+  if (typeof keyPrefix !== 'string' || /[\n{}]/.test(keyPrefix)) throw new TypeError('keyPrefix must be a string without newlines or braces');
   const nodeTtlMs = positive('nodeTtlMs', options.nodeTtlMs ?? 3000);
   return {
     url: options.url,
@@ -48,7 +51,7 @@ export function resolveOptions(options: RedisReplicatorOptions): ResolvedOptions
     livenessCheckMs: positive('livenessCheckMs', options.livenessCheckMs ?? Math.max(50, Math.floor(nodeTtlMs / 10))),
     historySize: positive('historySize', options.historySize ?? 1000),
     commandTimeoutMs: positive('commandTimeoutMs', options.commandTimeoutMs ?? 1000),
-    keyPrefix: options.keyPrefix ?? 'rooms:',
+    keyPrefix,
     now: options.now ?? Date.now,
   };
 }

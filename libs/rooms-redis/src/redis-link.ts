@@ -1,6 +1,7 @@
 import { Cluster, Redis } from 'ioredis';
 import type { ClusterOptions, RedisOptions } from 'ioredis';
 import type { Logger, NodeId } from '@rooms/core';
+import { keySlot } from './key-slot.js';
 import type { RedisCaller } from './script-runner.js';
 import type { RedisTarget } from './redis-url.js';
 
@@ -26,6 +27,9 @@ export interface RedisLinkOptions {
 /** Most channels per SUBSCRIBE command when subscribing again after a reconnect. */
 const RESUBSCRIBE_BATCH = 500;
 
+/** How long after a failed confirmation of the sharded subscriptions (Redis Cluster) it is tried again. */
+const CONFIRM_RETRY_MS = 200;
+
 /**
  * RedisLink: the connections of one replicator and their health. On single Redis: a command connection and a
  * subscriber connection; on Redis Cluster: one ioredis `Cluster` for commands, with sharded subscribers (SSUBSCRIBE,
@@ -33,8 +37,12 @@ const RESUBSCRIBE_BATCH = 500;
  *
  * Calls fail fast while a connection is down (no offline queue, in-flight commands rejected on a close, a command
  * timeout), and commands are never resent after a reconnect (a change must not be applied twice or late).
- * `onUp` is reported only after the subscriber connection has subscribed every channel again (on Redis Cluster,
- * ioredis re-subscribes by itself when the cluster is ready).
+ * `onUp` is reported only after the subscriber connection has subscribed every channel again. On Redis Cluster,
+ * ioredis replaces a lost sharded subscriber by itself and subscribes its channels again without waiting for the
+ * acknowledgements: a lost one (`-subscriber`, or the subscriber group's `-node`) is reported down, and up again only
+ * after `subscribersReady` and an acknowledged command behind those subscriptions on every shard holding a group
+ * channel (SUNSUBSCRIBE of a probe channel in one of its slots, answered with the connection's subscription count,
+ * which must not be 0). The classic subscriber of the control channels is left to ioredis.
  */
 export class RedisLink {
   readonly cluster: boolean;
@@ -50,6 +58,10 @@ export class RedisLink {
   private commandsReady = false;
   private subscriberReady = false;
   private subscriberEpoch = 0;
+  /** Redis Cluster: ioredis said its sharded subscribers are back (`subscribersReady`) since the last loss. */
+  private shardsSignalled = false;
+  private confirming = false;
+  private confirmTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(target: RedisTarget, options: RedisLinkOptions, listener: RedisLinkListener) {
     this.options = options;
@@ -92,10 +104,19 @@ export class RedisLink {
       cluster.on('error', (error: unknown) => this.options.logger.debug({ err: error }, 'redis cluster error'));
       cluster.on('ready', () => {
         this.commandsReady = true;
-        this.subscriberReady = true;
+        this.confirmShards();
         this.maybeUp();
       });
       for (const event of ['close', 'end', 'reconnecting']) cluster.on(event, () => this.lost('commands'));
+      // The subscriber group's `-node` carries the node key (the command pool's does not): a sharded subscriber ended.
+      cluster.on('-node', (_redis: unknown, nodeKey?: string) => {
+        if (nodeKey !== undefined) this.lost('subscriber');
+      });
+      cluster.on('-subscriber', () => this.lost('subscriber'));
+      cluster.on('subscribersReady', () => {
+        this.shardsSignalled = true;
+        this.confirmShards();
+      });
     }
     this.commands = this.redis as unknown as RedisCaller;
   }
@@ -140,6 +161,8 @@ export class RedisLink {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.confirmTimer) clearTimeout(this.confirmTimer);
+    this.confirmTimer = null;
     const clients: Array<Redis | Cluster> = [this.redis];
     if (this.subscriber) clients.push(this.subscriber);
     await Promise.all(
@@ -191,11 +214,53 @@ export class RedisLink {
     else {
       this.subscriberReady = false;
       this.subscriberEpoch++;
+      this.shardsSignalled = false;
     }
     if (this.up) {
       this.up = false;
       this.listener.onDown();
     }
+  }
+
+  /**
+   * Redis Cluster, after `subscribersReady`: confirms that every shard holding one of the group channels has
+   * subscribed them again (see the class doc), then reports up; tried again shortly after a failure.
+   */
+  private confirmShards(): void {
+    if (!this.cluster || this.closed || !this.started || this.subscriberReady || !this.commandsReady || !this.shardsSignalled || this.confirming) return;
+    this.confirming = true;
+    const epoch = this.subscriberEpoch;
+    const settle = (confirmed: boolean): void => {
+      this.confirming = false;
+      if (this.closed || epoch !== this.subscriberEpoch) return;
+      if (confirmed) {
+        this.subscriberReady = true;
+        this.maybeUp();
+      } else {
+        this.confirmTimer ??= setTimeout(() => {
+          this.confirmTimer = null;
+          this.confirmShards();
+        }, CONFIRM_RETRY_MS);
+      }
+    };
+    this.probeShards().then(settle, (error: unknown) => {
+      this.options.logger.debug({ err: error }, 'confirming the sharded subscriptions failed; tried again');
+      settle(false);
+    });
+  }
+
+  /** One probe per shard holding group channels; true when each answered with a subscription count above 0. */
+  private async probeShards(): Promise<boolean> {
+    const cluster = this.redis as Cluster;
+    const probes = new Map<string, string>();
+    for (const channel of this.options.channels().group) {
+      const slot = keySlot(channel);
+      const shard = cluster.slots[slot]?.[0] ?? `slot:${slot}`;
+      // Same hash tag, so same slot and same sharded subscriber; nothing is ever published on it.
+      if (!probes.has(shard)) probes.set(shard, `${channel}:probe`);
+    }
+    const counts = await Promise.all([...probes.values()].map((probe) => cluster.sunsubscribe(probe)));
+    return counts.every((count) => Number(count) > 0);
   }
 
   private maybeUp(): void {

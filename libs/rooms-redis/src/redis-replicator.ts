@@ -17,7 +17,7 @@ import type {
 } from '@rooms/core';
 import { toStoreError, withDeadline } from './errors.js';
 import { decodeControl, decodeEvent } from './event-codec.js';
-import { recoveryEvents } from './gap-recovery.js';
+import { recoveryDelayMs, recoveryEvents } from './gap-recovery.js';
 import { GroupStore } from './group-store.js';
 import type { GroupWatch } from './group-watch.js';
 import { RedisKeys } from './keys.js';
@@ -54,12 +54,17 @@ interface Running {
  *   it are delivered on a later macrotask than the call that returned the snapshot. A gap (a lost message) is
  *   recovered from the store: missed messages from the history stream, membership from the snapshot.
  * - Failure: no offline queue and a command timeout, so while Redis is unreachable every call rejects at once (or
- *   after at most `commandTimeoutMs`) with `UNAVAILABLE`; nothing is resent after a reconnect. After a reconnect it
+ *   after at most `commandTimeoutMs`) with `UNAVAILABLE`, also while only the subscriber is down (an event could not
+ *   arrive); nothing is resent after a reconnect. After a reconnect it
  *   subscribes every channel again, then reports `onAvailability(true)` and `onReconnected()`. A command that timed
  *   out may still have been applied by Redis (its event then arrives as usual).
  * - Liveness: a key per node that lives two checks less than `nodeTtlMs`, refreshed every quarter of it; every node checks the others every
- *   `livenessCheckMs`; one survivor (lock) removes a dead node's members with `left` reason `node-down` and makes its
- *   sessions resumable for their window; every survivor gets `onNodeDown`.
+ *   `livenessCheckMs`; one survivor (lock) removes a dead node's members with `left` reason `node-down`, reports the
+ *   groups that left empty to its kernel (`onOrphans`) and makes its sessions resumable for their window; every
+ *   survivor gets `onNodeDown`. A node that finds its own key expired (it stalled) gets `onReconnected` once the
+ *   cleanup after it is over, and re-asserts.
+ * - Gaps: an event the store does not reflect (above the snapshot read after it arrived) is dropped; recoveries of one
+ *   group in a row back off.
  * Offsets never go back, also across a loss of Redis data (`reassert` keeps the highest offset and version).
  */
 export class RedisReplicator implements Replicator {
@@ -72,6 +77,8 @@ export class RedisReplicator implements Replicator {
   private running: Running | null = null;
   private starting: Promise<void> | null = null;
   private closing: Promise<void> | null = null;
+  /** Pending `pause`s (recovery backoff), ended by `close`. */
+  private readonly pauses = new Set<() => void>();
 
   constructor(options: RedisReplicatorOptions) {
     this.options = resolveOptions(options);
@@ -82,6 +89,8 @@ export class RedisReplicator implements Replicator {
       deliver: (event) => this.deliver(event),
       recover: (watch) => void this.recover(watch),
       discarded: (watch) => this.unsubscribe(watch.channel),
+      dropped: (watch, event) =>
+        this.logger.warn({ group: watch.group, v: event.v, type: event.type, have: watch.lastV }, 'dropped a replica event the store does not reflect (forged, or a write lost in a failover)'),
     });
   }
 
@@ -108,15 +117,16 @@ export class RedisReplicator implements Replicator {
     const { watch } = this.ensureWatch(spec.id, channel);
     this.table.hold(watch);
     let snapshot: GroupSnapshot | null = null;
+    const indexFirst = first !== null && !run.groups.otherSlotsInScripts;
     try {
       await watch.subscribed;
-      if (first) await this.indexBefore(run, first.node, spec.id);
+      if (indexFirst) await this.indexBefore(run, first.node, spec.id);
       snapshot = await run.groups.create(spec, first);
-      if (first) run.index.after(first.node, spec.id);
+      if (indexFirst) run.index.after(first.node, spec.id);
       if (run.link.cluster) await this.updateGroupSet(run, 'SADD', spec.id);
       return snapshot;
     } catch (error) {
-      if (first && !snapshot) run.index.prune(first.node, spec.id);
+      if (indexFirst && !snapshot) run.index.prune(first.node, spec.id);
       if (!watch.established) this.dropUnusedWatch(watch);
       throw toStoreError(error);
     } finally {
@@ -159,6 +169,8 @@ export class RedisReplicator implements Replicator {
 
   async join(group: GroupId, member: MemberInfo): Promise<JoinOutcome> {
     return this.call(async (run) => {
+      // On single Redis the script keeps the node's index itself.
+      if (run.groups.otherSlotsInScripts) return run.groups.join(group, member);
       await this.indexBefore(run, member.node, group);
       let outcome: JoinOutcome;
       try {
@@ -183,13 +195,14 @@ export class RedisReplicator implements Replicator {
 
   async rejoin(group: GroupId, member: MemberInfo): Promise<number | null> {
     return this.call(async (run) => {
-      await this.indexBefore(run, member.node, group);
+      const indexed = run.groups.otherSlotsInScripts;
+      if (!indexed) await this.indexBefore(run, member.node, group);
       const result = await run.groups.rejoin(group, member);
       if (!result) {
-        run.index.prune(member.node, group);
+        if (!indexed) run.index.prune(member.node, group);
         return null;
       }
-      run.index.after(member.node, group);
+      if (!indexed) run.index.after(member.node, group);
       if (result.previousNode !== null && result.previousEmptied) run.index.prune(result.previousNode, group);
       return result.v;
     });
@@ -217,8 +230,9 @@ export class RedisReplicator implements Replicator {
     });
   }
 
+  /** Stores the record unless another node than `record.node` holds the session now (it was taken: see `SessionStore.save`). */
   async saveSession(record: SessionRecord): Promise<void> {
-    return this.call((run) => run.sessions.save(record), true);
+    await this.call((run) => run.sessions.save(record), true);
   }
 
   async takeSession(session: SessionId, tokenHash: string, options: { newTokenHash?: string; expectedUser?: string | null } = {}): Promise<SessionRecord | null> {
@@ -284,7 +298,7 @@ export class RedisReplicator implements Replicator {
       },
     );
     const runner = new ScriptRunner(link.commands, scriptSources(link.cluster ? 'SPUBLISH' : 'PUBLISH'));
-    const groups = new GroupStore(runner, this.keys, !link.cluster, this.options.historySize, this.logger);
+    const groups = new GroupStore(runner, this.keys, !link.cluster, this.nodeId, this.options.historySize, this.logger);
     const now = this.options.now;
     const sessions = new SessionStore(this.nodeId, link.commands, runner, this.keys, now, link.cluster, this.logger);
     const liveness = new NodeLiveness({
@@ -298,9 +312,23 @@ export class RedisReplicator implements Replicator {
       logger: this.logger,
       onNodeDown: (node) => this.notify('onNodeDown', () => handler.onNodeDown(node)),
       cleanUp: async (node) => {
-        const deps = { self: this.nodeId, redis: link.commands, runner, groups, keys: this.keys, now, lockMs: Math.max(10_000, 3 * this.options.nodeTtlMs), logger: this.logger };
-        await cleanUpDeadNode(deps, node);
+        await cleanUpDeadNode(
+          {
+            self: this.nodeId,
+            redis: link.commands,
+            runner,
+            groups,
+            keys: this.keys,
+            now,
+            // About the node TTL, so a cleaner that dies is replaced about a TTL later; renewed before every batch.
+            lockMs: Math.max(this.options.nodeTtlMs, 2 * this.options.commandTimeoutMs),
+            logger: this.logger,
+            onOrphans: (orphans) => this.notify('onOrphans', () => this.handler?.onOrphans(orphans)),
+          },
+          node,
+        );
       },
+      onExpired: () => this.onExpired(),
     });
     const running: Running = { link, groups, sessions, index: new NodeIndex(link.commands, this.keys, this.logger), liveness, runner };
     try {
@@ -329,6 +357,8 @@ export class RedisReplicator implements Replicator {
     const run = this.running;
     this.running = null;
     this.handler = null;
+    for (const done of [...this.pauses]) done();
+    this.pauses.clear();
     if (!run) return;
     for (const watch of this.table.all()) this.table.remove(watch);
     await run.liveness.stop(run.link.available).catch((error: unknown) => this.logger.debug({ err: error }, 'removing the liveness key failed'));
@@ -340,9 +370,14 @@ export class RedisReplicator implements Replicator {
     return this.running;
   }
 
-  /** Runs a store operation, mapping failures; `deadline` bounds operations of several round trips. */
+  /**
+   * Runs a store operation, mapping failures; `deadline` bounds operations of several round trips. Rejects
+   * `UNAVAILABLE` at once while any connection is down, the subscriber too: a change applied then would publish an
+   * event this node cannot receive, and the kernel would wait for it.
+   */
   private async call<T>(work: (run: Running) => Promise<T>, deadline = false): Promise<T> {
     const run = this.require();
+    if (!run.link.available) throw new RoomsError('UNAVAILABLE', 'the connection to the shared store is down');
     if (deadline) return withDeadline(this.options.commandTimeoutMs, () => work(run));
     try {
       return await work(run);
@@ -397,29 +432,60 @@ export class RedisReplicator implements Replicator {
     }
   }
 
+  /**
+   * Recovers a gap of `watch` from the store (see `WatchTable.recovered`): the snapshot, and the missed messages from
+   * the history. Repeated recoveries of one group without an event in order between them wait longer and longer
+   * (`recoveryDelayMs`), so an event that never fits cannot make this node hammer Redis. Never rejects: a failure is
+   * logged and leaves the watch stale, and the hold is always released.
+   */
   private async recover(watch: GroupWatch): Promise<void> {
-    const run = this.running;
-    let snapshot: GroupSnapshot | null = null;
-    let messages: Awaited<ReturnType<GroupStore['history']>>['messages'] = [];
-    let ok = false;
-    this.logger.warn({ group: watch.group, have: watch.lastV }, 'replica event gap: recovering from the store');
+    let handedBack = false;
     try {
-      if (!run) return;
-      snapshot = await run.groups.read(watch.group);
-      if (snapshot && snapshot.offset > watch.offset) messages = (await run.groups.history(watch.group, watch.offset, snapshot.offset)).messages;
-      ok = true;
-    } catch (error) {
-      this.logger.warn({ err: error, group: watch.group }, 'gap recovery failed; delivering what arrived');
-    } finally {
-      if (this.table.has(watch)) {
-        if (ok) {
-          this.table.deliverRecovered(watch, recoveryEvents(watch, snapshot, messages, this.nodeId));
-        } else {
-          watch.stale = true;
+      const delay = recoveryDelayMs(watch.recoveries);
+      if (delay > 0) await this.pause(delay);
+      const run = this.running;
+      // Events queued so far arrived before the snapshot is read (see `WatchTable.recovered`).
+      const receivedBefore = watch.queue.length;
+      let snapshot: GroupSnapshot | null = null;
+      let events: ReplicaEvent[] | null = null;
+      this.logger.warn({ group: watch.group, have: watch.lastV, attempt: watch.recoveries }, 'replica event gap: recovering from the store');
+      try {
+        if (run && this.table.has(watch)) {
+          snapshot = await run.groups.read(watch.group);
+          const messages = snapshot && snapshot.offset > watch.offset ? (await run.groups.history(watch.group, watch.offset, snapshot.offset)).messages : [];
+          events = recoveryEvents(watch, snapshot, messages, this.nodeId);
         }
-        this.table.release(watch, ok ? snapshot : null);
+      } catch (error) {
+        this.logger.warn({ err: error, group: watch.group }, 'gap recovery failed; delivering what arrived');
+      }
+      handedBack = true;
+      this.table.recovered(watch, snapshot, events, receivedBefore);
+    } catch (error) {
+      this.logger.error({ err: error, group: watch.group }, 'gap recovery threw');
+      // `recovered` always releases the hold; before it, release it here (as a failed recovery) so the group goes on.
+      if (!handedBack) {
+        try {
+          this.table.recovered(watch, null, null, 0);
+        } catch (again) {
+          this.logger.error({ err: again, group: watch.group }, 'releasing a failed gap recovery threw');
+        }
       }
     }
+  }
+
+  /** Resolves after `ms`, or at once when the replicator closes. */
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.pauses.delete(done);
+        resolve();
+      }, ms);
+      const done = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.pauses.add(done);
+    });
   }
 
   private onMessage(channel: string, message: string): void {
@@ -445,6 +511,16 @@ export class RedisReplicator implements Replicator {
   private onDown(): void {
     this.table.markStale();
     this.notify('onAvailability', () => this.handler?.onAvailability(false));
+  }
+
+  /**
+   * This node's liveness key had expired while it ran (see `NodeLiveness`): the others may have removed its members
+   * and marked its sessions dead. The kernel re-asserts them as after a reconnect (while a connection is down, the
+   * reconnect that follows does it).
+   */
+  private onExpired(): void {
+    if (!this.running?.link.available) return;
+    this.notify('onReconnected', () => this.handler?.onReconnected());
   }
 
   private onUp(): void {

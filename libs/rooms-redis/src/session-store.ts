@@ -8,7 +8,7 @@ import type { RedisCaller, ScriptRunner } from './script-runner.js';
 const TAKE_ATTEMPTS = 3;
 
 /**
- * SessionStore: resumable session records in Redis, one hash per session (`rooms:session:<id>`: `rec` = id, user and
+ * SessionStore: resumable session records in Redis, one hash per session (`rooms:session:<id>`: `rec` = user and
  * groups as JSON; `node`; `tok` = token hash; `exp` = expiresAt or '' while live; `win` = window ms; `died` = the
  * holder's death time once a survivor found it dead). A suspended record expires with its window (PX); a live one
  * lasts until dropped, taken, or its holder is found dead (then it expires `win` after the death).
@@ -25,26 +25,36 @@ export class SessionStore {
     private readonly logger: Logger,
   ) {}
 
-  /** Replaces the record; a suspended one already past its expiry is deleted instead. */
-  async save(record: SessionRecord): Promise<void> {
+  /**
+   * Writes the record when no node or `record.node` holds the session (compare-and-set: a save from the node the
+   * session was just taken from must not undo the take and its token rotation); a suspended one already past its
+   * expiry is deleted instead, on the same condition. Clears the mark a survivor set when it found the holder dead
+   * (the holder is back). Resolves whether it wrote (or deleted).
+   */
+  async save(record: SessionRecord): Promise<boolean> {
     const key = this.keys.session(record.id);
     let ttl = '';
     if (record.expiresAt !== null) {
       const left = record.expiresAt - this.now();
-      if (left <= 0) {
-        await this.redis.call('DEL', key);
-        return;
-      }
+      if (left <= 0) return this.drop(record.id, record.node);
       ttl = String(Math.ceil(left));
     }
-    const rec: { id: SessionId; user?: string; groups: Record<GroupId, number> } = { id: record.id, groups: record.groups };
+    // The id is the key's: `rec` holds the rest.
+    const rec: { user?: string; groups: Record<GroupId, number> } = { groups: record.groups };
     if (record.user !== undefined) rec.user = record.user;
-    const index = this.redis.call('SADD', this.keys.nodeSessions(record.node), record.id);
-    // On single Redis both go down one connection in order; on a cluster the index must be there first.
-    if (this.cluster) await index;
-    else index.catch((error: unknown) => this.logger.debug({ err: error }, 'session index add failed'));
+    const keys = [key];
     const args = [JSON.stringify(rec), record.node, record.tokenHash, record.expiresAt === null ? '' : String(record.expiresAt), String(record.windowMs), ttl];
-    await this.runner.run('saveSession', [key], args);
+    if (this.cluster) {
+      // Another slot: the index first, so that a cleanup never misses a record it should mark.
+      await this.redis.call('SADD', this.keys.nodeSessions(record.node), record.id);
+    } else {
+      keys.push(this.keys.nodeSessions(record.node));
+      args.push(record.id);
+    }
+    const written = asInt(await this.runner.run('saveSession', keys, args)) === 1;
+    // On a cluster the index is a superset (see `nodeSessions`): a refused save leaves an entry the cleanup skips.
+    if (!written) this.logger.debug({ session: record.id, node: record.node }, 'session save refused: another node holds it now');
+    return written;
   }
 
   /**

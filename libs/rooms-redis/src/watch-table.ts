@@ -9,6 +9,8 @@ export interface WatchTableHooks {
   recover(watch: GroupWatch): void;
   /** The group was discarded: the watch is gone, unsubscribe its channel. */
   discarded(watch: GroupWatch): void;
+  /** An event the store does not reflect (see `recovered`) was dropped. */
+  dropped(watch: GroupWatch, event: ReplicaEvent): void;
 }
 
 /** How the table defers work to a later macrotask (`setImmediate`; injectable for tests). */
@@ -18,8 +20,9 @@ export type Schedule = (fn: () => void) => void;
  * WatchTable: the groups this node watches and the sequencing of their events. Per group it delivers each event
  * once and in `v` order: events at or below the last delivered version are dropped; events that arrive while a
  * snapshot is being read are queued and delivered after the snapshot (those it already reflects are dropped); a gap
- * (a version skipped) holds the group and asks the replicator to recover it. Queued events are flushed on a later
- * macrotask, so the caller that received a snapshot has adopted it before the events after it arrive.
+ * (a version skipped) holds the group and asks the replicator to recover it (`recovered` ends the recovery). Queued
+ * events are flushed on a later macrotask, so the caller that received a snapshot has adopted it before the events
+ * after it arrive.
  */
 export class WatchTable {
   private readonly byGroup = new Map<GroupId, GroupWatch>();
@@ -110,6 +113,34 @@ export class WatchTable {
     }
   }
 
+  /**
+   * Ends a recovery that `hooks.recover` started, and releases its hold. `events` bring the watch to `snapshot` (see
+   * `recoveryEvents`); null when the recovery failed (the watch turns stale: gaps are tolerated until the next
+   * snapshot). Of the queued events, the first `receivedBefore` arrived before the snapshot was read: one of those with
+   * a version above the snapshot's is in no store (a forged message, or a write lost in a failover), and waiting for
+   * it would recover again and again: it is dropped (`hooks.dropped`). Later ones may be newer changes and stay.
+   */
+  recovered(watch: GroupWatch, snapshot: GroupSnapshot | null, events: ReplicaEvent[] | null, receivedBefore: number): void {
+    let completed = false;
+    try {
+      if (events === null || !this.has(watch)) return;
+      this.deliverRecovered(watch, events);
+      if (snapshot && this.has(watch)) {
+        const early = watch.queue.slice(0, receivedBefore);
+        const unreflected = early.filter((event) => event.v > snapshot.v);
+        if (unreflected.length > 0) {
+          watch.queue = [...early.filter((event) => event.v <= snapshot.v), ...watch.queue.slice(receivedBefore)];
+          for (const event of unreflected) this.hooks.dropped(watch, event);
+        }
+      }
+      completed = true;
+    } finally {
+      // A failed recovery (or a throw above) delivers what arrived, tolerating gaps until the next snapshot.
+      if (!completed) watch.stale = true;
+      this.release(watch, completed ? snapshot : null);
+    }
+  }
+
   private flush(watch: GroupWatch): void {
     watch.flushPending = false;
     while (watch.holds === 0 && watch.queue.length > 0 && this.has(watch)) {
@@ -124,9 +155,12 @@ export class WatchTable {
     if (event.v > watch.lastV + 1 && !watch.stale) {
       watch.queue.unshift(event);
       this.hold(watch);
+      watch.recoveries++;
       this.hooks.recover(watch);
       return;
     }
+    // An event in order: the channel works, so the next gap is recovered at once again.
+    watch.recoveries = 0;
     this.apply(watch, event);
   }
 

@@ -1,8 +1,9 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Redis } from 'ioredis';
 import { RoomsError } from '@rooms/core';
 import type { GroupSpec, ReplicaEvent } from '@rooms/core';
 import { RedisKeys, RedisReplicator } from '../src/index.js';
+import { WatchTable } from '../src/watch-table.js';
 import { RecordingHandler } from './support/recording-handler.js';
 import { freePort, RedisServer } from '@rooms/testing';
 import { nodeId, RecordingLogger, TestNodes } from './support/nodes.js';
@@ -53,6 +54,29 @@ describe('RedisReplicator events', () => {
     expect(logger.lines.filter((l) => l.msg === 'malformed replica event dropped')).toHaveLength(4);
   });
 
+  it('builds ids, channel and member JSON in the scripts exactly, whatever characters the ids hold', async () => {
+    newKeys();
+    const { node: a, handler: ha } = await nodes.add('a');
+    const { node: b, handler: hb } = await nodes.add('b');
+    const group = 'a/b:c@d#e=f+g.h_i-j';
+    const odd = { id: 'q"uote\\back\nslash/é', node: a.nodeId, user: 'u"1', data: { nick: 'x', list: [1, '"'] } };
+    await a.createGroup(spec(group), { id: 'plain', node: a.nodeId });
+    await b.watch(group);
+    await a.join(group, odd);
+    await a.publish(group, odd.id, { t: '/"\\' }, true);
+    await a.leave(group, odd.id, 'kicked', { why: 'x' });
+    for (const h of [ha, hb]) await h.untilVersion(group, 4);
+    const expected: ReplicaEvent[] = [
+      { type: 'joined', group, v: 2, member: odd, size: 2 },
+      { type: 'message', group, v: 3, from: odd.id, data: { t: '/"\\' }, offset: 1, self: true },
+      { type: 'left', group, v: 4, member: odd, reason: 'kicked', data: { why: 'x' }, size: 1 },
+    ];
+    expect(ha.events(group)).toEqual(expected);
+    expect(hb.events(group)).toEqual(expected);
+    expect((await b.snapshot(group))?.members).toEqual([{ id: 'plain', node: a.nodeId }]);
+    expect((await a.history(group, 0)).messages).toEqual([{ group, from: odd.id, data: { t: '/"\\' }, offset: 1 }]);
+  });
+
   it('recovers a lost message from the store: the missed message and member, then the rest, in order', async () => {
     const keys = newKeys();
     const { node: a } = await nodes.add('a');
@@ -77,6 +101,113 @@ describe('RedisReplicator events', () => {
       { type: 'joined', group: 'g', v: 3, member: { id: 'lost', node: 'x' }, size: 2 },
       { type: 'message', group: 'g', v: 4, from: 's1', data: 'after the gap', offset: 2, self: false },
     ]);
+  });
+});
+
+describe('RedisReplicator gap recovery', () => {
+  it('drops an event the store does not reflect after one recovery, without re-queueing it, and keeps working', async () => {
+    const keys = newKeys();
+    const logger = new RecordingLogger();
+    const { node: a, handler: ha } = await nodes.add('a', { logger });
+    await a.createGroup(spec('idle'), { id: 's1', node: a.nodeId });
+    // Load the scripts involved, so that every later call is one EVALSHA.
+    await a.snapshot('idle');
+    const first = await a.publish('idle', 's1', 'first', false);
+    await ha.untilMessage('idle', first.offset);
+    const scriptCalls = async (): Promise<number> => {
+      const stats = String(await raw.info('commandstats'));
+      return ['evalsha', 'eval'].reduce((sum, name) => sum + Number(new RegExp(`cmdstat_${name}:calls=(\\d+)`).exec(stats)?.[1] ?? 0), 0);
+    };
+    const before = await scriptCalls();
+    // An event of a version the store never reached: forged, or written on a master whose write a failover lost.
+    const forged = { type: 'message', group: 'idle', v: 50, from: null, data: 'lost write', offset: 40, self: true };
+    await raw.publish(keys.group('idle').channel, JSON.stringify(forged));
+    const isDrop = (l: { msg: string }): boolean => l.msg.startsWith('dropped a replica event the store does not reflect');
+    await waitUntil('the forged event to be dropped', () => logger.lines.some(isDrop));
+    const sent = await a.publish('idle', 's1', 'real', false);
+    const real = await ha.untilMessage('idle', sent.offset);
+    expect(real.v).toBe(3);
+    expect(ha.events('idle').map((e) => e.v)).toEqual([2, 3]);
+    // One read to recover (no message missed, so no history read) and the publish: no loop.
+    expect((await scriptCalls()) - before).toBe(2);
+    expect(logger.lines.filter(isDrop)).toHaveLength(1);
+    expect(logger.lines.filter(isDrop)[0]?.obj).toMatchObject({ group: 'idle', v: 50, have: 2 });
+  });
+});
+
+describe('RedisReplicator gap recovery, with a bug in it', () => {
+  it('logs the error instead of leaving an unhandled rejection, and the group goes on', async () => {
+    const keys = newKeys();
+    const logger = new RecordingLogger();
+    const { node: a, handler: ha } = await nodes.add('a', { logger });
+    await a.createGroup(spec('g'), { id: 's1', node: a.nodeId });
+    // Injected fault: the first delivery of recovered events throws.
+    const spy = vi.spyOn(WatchTable.prototype, 'deliverRecovered').mockImplementationOnce(() => {
+      throw new Error('a bug in the recovery');
+    });
+    try {
+      // A change whose publication was lost (v2), then one that arrives (v3): a gap, so a recovery.
+      await raw.hincrby(keys.group('g').state, 'v', 1);
+      await a.publish('g', 's1', 'after the gap', false);
+      await waitUntil('the bug to be logged', () => logger.lines.some((l) => l.level === 'error' && l.msg === 'gap recovery threw'));
+    } finally {
+      spy.mockRestore();
+    }
+    // The watch was released (stale: what arrived is delivered), and later events flow.
+    await ha.untilMessage('g', 1);
+    const next = await a.publish('g', 's1', 'next', false);
+    expect((await ha.untilMessage('g', next.offset)).v).toBe(4);
+  });
+});
+
+describe('RedisReplicator while only the subscriber connection is down', () => {
+  it('rejects calls with UNAVAILABLE (their events could not arrive), then works again once it resubscribed', async () => {
+    newKeys();
+    const { node: a, handler: ha } = await nodes.add('a');
+    await a.createGroup(spec('g'), { id: 's1', node: a.nodeId });
+    // A call made the moment the loss is reported, while the command connection is still up.
+    const attempted = new Promise<unknown>((resolve) => {
+      ha.onAvailabilityHook = (available) => {
+        if (!available) resolve(a.publish('g', 's1', 'while down', false).catch((e: unknown) => e));
+      };
+    });
+    const subscriber = (await clientNames()).split('\n').find((line) => line.includes(` name=rooms:${a.nodeId}:sub `));
+    const id = /^id=(\d+) /.exec(subscriber ?? '')?.[1];
+    expect(id).toBeDefined();
+    await raw.call('CLIENT', 'KILL', 'ID', id as string);
+    const error = await attempted;
+    expect(error).toBeInstanceOf(RoomsError);
+    expect((error as RoomsError).code).toBe('UNAVAILABLE');
+    await ha.until((h) => h.records.some((r) => r.kind === 'reconnected'), 'onReconnected');
+    expect((await a.snapshot('g'))?.offset).toBe(0);
+    const sent = await a.publish('g', 's1', 'after', false);
+    expect((await ha.untilMessage('g', sent.offset)).data).toBe('after');
+  });
+});
+
+describe('RedisReplicator sessions', () => {
+  it('a save from the node a session was taken from does not undo the take or its token rotation', async () => {
+    const keys = newKeys();
+    const { node: a, handler: ha } = await nodes.add('a');
+    const { node: c } = await nodes.add('c');
+    const key = keys.session('s');
+    const record = { id: 's', node: a.nodeId, tokenHash: 'old', groups: { g: 3 }, expiresAt: null, windowMs: 30_000 };
+    await a.saveSession(record);
+    expect(await c.takeSession('s', 'old', { newTokenHash: 'new' })).toMatchObject({ node: c.nodeId, tokenHash: 'new' });
+    // a's saves issued before it heard of the take land after it: refused, live or suspended past its expiry.
+    await a.saveSession({ ...record, groups: { g: 3, g2: 0 } });
+    await a.saveSession({ ...record, expiresAt: Date.now() - 1 });
+    expect(await raw.hmget(key, 'node', 'tok')).toEqual([c.nodeId, 'new']);
+    expect(await c.takeSession('s', 'old', { newTokenHash: 'x' })).toBeNull();
+    expect(await c.takeSession('s', 'new', { newTokenHash: 'n2' })).toMatchObject({ node: c.nodeId, tokenHash: 'n2', groups: { g: 3 } });
+    await ha.until((h) => h.records.some((r) => r.kind === 'sessionTaken' && r.session === 's'), 'a told of the take');
+    // The holder's own save writes, and clears a death mark a survivor left (the holder is back).
+    await raw.hset(key, 'died', '1234');
+    await raw.pexpire(key, 60_000);
+    await c.saveSession({ ...record, node: c.nodeId, tokenHash: 'n2', groups: { g: 4 } });
+    expect(await raw.hmget(key, 'node', 'tok', 'died')).toEqual([c.nodeId, 'n2', '']);
+    expect(await raw.pttl(key)).toBe(-1);
+    expect(await raw.sismember(keys.nodeSessions(c.nodeId), 's')).toBe(1);
   });
 });
 
@@ -105,6 +236,28 @@ describe('RedisReplicator liveness', () => {
     await hb.untilMessage('g', sentinel.offset);
     expect(hb.events('g').filter((e) => e.type === 'left')).toHaveLength(1);
     expect(hb.records.filter((r) => r.kind === 'nodeDown')).toHaveLength(1);
+  });
+});
+
+describe('RedisReplicator orphans', () => {
+  it('reports the groups a dead node left empty to the one survivor that cleaned up after it', async () => {
+    const keys = newKeys();
+    const { node: a, handler: ha } = await nodes.add('a');
+    const { node: b, handler: hb } = await nodes.add('b');
+    const { node: c } = await nodes.add('c');
+    await waitUntil('a and b see c', () => a.liveNodes().includes(c.nodeId) && b.liveNodes().includes(c.nodeId));
+    await c.createGroup(spec('solo'), { id: 'c1', node: c.nodeId });
+    await c.join('solo', { id: 'c2', node: c.nodeId });
+    await a.createGroup(spec('shared'), { id: 'sa', node: a.nodeId });
+    await c.join('shared', { id: 'c3', node: c.nodeId });
+    await c.createGroup(spec('never-joined'), null);
+    // Closing removes c's liveness key: for the survivors it is a crash like any other.
+    await c.close();
+    await waitUntil('the cleanup after c to end', async () => (await raw.sismember(keys.nodes, c.nodeId)) === 0);
+    expect([...ha.orphans(), ...hb.orphans()]).toEqual(['solo']);
+    expect([ha, hb].filter((h) => h.records.some((r) => r.kind === 'orphans'))).toHaveLength(1);
+    expect((await a.snapshot('solo'))?.members).toEqual([]);
+    expect((await a.snapshot('shared'))?.members).toEqual([{ id: 'sa', node: a.nodeId }]);
   });
 });
 

@@ -131,6 +131,17 @@ describe('cluster on Redis: dead nodes (property 5)', () => {
     console.info(`node-down removal took ${elapsed} ms (ROOMS_NODE_TTL_MS=1500)`);
   });
 
+  it('a group whose only members were on a killed node is discarded after its grace, and its id can be created anew', async () => {
+    const cluster = await startCluster(2, { ROOMS_NODE_TTL_MS: '1500', ROOMS_EMPTY_GRACE_MS: '300' });
+    const a = await cluster.connect(0);
+    const b = await cluster.connect(1);
+    await b.ok('create', { group: 'orphan' });
+    await b.ok('broadcast', { group: 'orphan', data: 'history to clean up' });
+    await cluster.nodes[1]?.kill();
+    await waitUntil('the orphaned group to be discarded', async () => (await a.request('group', { group: 'orphan' })).ok === false, 10_000, 100);
+    expect((await a.ok('create', { group: 'orphan' })).group).toBe('orphan');
+  });
+
   it('a session of a killed node resumes on another node, gets its groups back and its peers get rejoined', async () => {
     const cluster = await startCluster(2, { ROOMS_NODE_TTL_MS: '1500' });
     const a = await cluster.connect(0);

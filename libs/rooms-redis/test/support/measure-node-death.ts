@@ -18,6 +18,7 @@ const survivor = new RedisReplicator({ url: server.url, nodeId: `survivor-${proc
 await survivor.start({
   onEvent: (e) => void (e.type === 'left' && lefts.push({ id: e.member.id, at: Date.now() })),
   onNodeDown: () => undefined,
+  onOrphans: () => undefined,
   onReconnected: () => undefined,
   onAvailability: () => undefined,
   onSessionTaken: () => undefined,

@@ -4,6 +4,7 @@ import type { GroupId, NodeId, ReplicaEvent, ReplicaHandler, SessionId } from '@
 export type Recorded =
   | { kind: 'event'; event: ReplicaEvent; at: number }
   | { kind: 'nodeDown'; node: NodeId; at: number }
+  | { kind: 'orphans'; groups: GroupId[]; at: number }
   | { kind: 'reconnected'; at: number }
   | { kind: 'availability'; available: boolean; at: number }
   | { kind: 'sessionTaken'; session: SessionId; at: number }
@@ -17,6 +18,8 @@ export class RecordingHandler implements ReplicaHandler {
   readonly records: Recorded[] = [];
   /** Called on `onReconnected`, after recording (tests use it to act at that moment). */
   onReconnectedHook: (() => void) | null = null;
+  /** Called on `onAvailability`, after recording (tests use it to act at that moment). */
+  onAvailabilityHook: ((available: boolean) => void) | null = null;
   private waiters: Array<() => void> = [];
 
   constructor(readonly name: string) {}
@@ -29,6 +32,15 @@ export class RecordingHandler implements ReplicaHandler {
     this.push({ kind: 'nodeDown', node, at: Date.now() });
   }
 
+  onOrphans(groups: GroupId[]): void {
+    this.push({ kind: 'orphans', groups: [...groups], at: Date.now() });
+  }
+
+  /** Every group reported by `onOrphans`, in order. */
+  orphans(): GroupId[] {
+    return this.records.flatMap((r) => (r.kind === 'orphans' ? r.groups : []));
+  }
+
   onReconnected(): void {
     this.push({ kind: 'reconnected', at: Date.now() });
     this.onReconnectedHook?.();
@@ -36,6 +48,7 @@ export class RecordingHandler implements ReplicaHandler {
 
   onAvailability(available: boolean): void {
     this.push({ kind: 'availability', available, at: Date.now() });
+    this.onAvailabilityHook?.(available);
   }
 
   onSessionKicked(session: SessionId): void {

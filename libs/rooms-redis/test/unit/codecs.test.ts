@@ -30,10 +30,15 @@ describe('event codec', () => {
   });
 
   it('encodes members, payloads and control messages', () => {
-    expect(encodeMemberRest({ id: 's', node: 'n', user: 'u' })).toBe('{"id":"s","user":"u"}');
-    expect(decodeStoredMember(`n\n${encodeMemberRest({ id: 's', node: 'n', data: 'd' })}`)).toEqual({ id: 's', node: 'n', data: 'd' });
-    expect(decodeStoredMember('n\nnot json')).toBeNull();
-    expect(decodeStoredMember('{"id":"s","node":"n"}')).toBeNull();
+    // The stored rest carries neither the id (the hash field) nor the node (before the newline).
+    expect(encodeMemberRest({ id: 's', node: 'n', user: 'u' })).toBe('{"user":"u"}');
+    expect(encodeMemberRest({ id: 's', node: 'n' })).toBe('');
+    expect(decodeStoredMember('s', `n\n${encodeMemberRest({ id: 's', node: 'n', data: 'd' })}`)).toEqual({ id: 's', node: 'n', data: 'd' });
+    expect(decodeStoredMember('s', 'n\n')).toEqual({ id: 's', node: 'n' });
+    // A record of the earlier format (id inside the rest) still reads, the field's id winning.
+    expect(decodeStoredMember('s', 'n\n{"id":"s","user":"u"}')).toEqual({ id: 's', node: 'n', user: 'u' });
+    expect(decodeStoredMember('s', 'n\nnot json')).toBeNull();
+    expect(decodeStoredMember('s', '{"id":"s","node":"n"}')).toBeNull();
     expect(encodeData(undefined)).toBe('null');
     expect(encodeOptionalData(undefined)).toBe('');
     expect(encodeOptionalData(null)).toBe('null');

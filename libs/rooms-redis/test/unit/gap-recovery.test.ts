@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { GroupSnapshot, MemberInfo, ReplicaEvent } from '@rooms/core';
-import { recoveryEvents } from '../../src/gap-recovery.js';
+import { recoveryDelayMs, recoveryEvents } from '../../src/gap-recovery.js';
 import type { StoredMessage } from '../../src/group-store.js';
 
 const spec = { id: 'g', allowEmpty: true, ttlMs: null, maxMembers: null, intervalMs: 0, meta: {}, static: false };
@@ -50,5 +50,11 @@ describe('recoveryEvents', () => {
     const queued: ReplicaEvent = { type: 'discarded', group: 'g', v: 9, reason: 'admin' };
     expect(recoveryEvents(watch(3, 0, [], [queued]), null, [], 'me')).toEqual([{ type: 'discarded', group: 'g', v: 9, reason: 'admin' }]);
     expect(recoveryEvents(watch(3, 0, []), null, [], 'me')).toEqual([{ type: 'discarded', group: 'g', v: 4, reason: 'empty' }]);
+  });
+});
+
+describe('recoveryDelayMs', () => {
+  it('recovers the first gap at once, then backs off doubling up to 2 s', () => {
+    expect([1, 2, 3, 4, 5, 10, 100].map(recoveryDelayMs)).toEqual([0, 50, 100, 200, 400, 2000, 2000]);
   });
 });

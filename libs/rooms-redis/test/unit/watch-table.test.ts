@@ -16,19 +16,21 @@ function setup() {
   const delivered: number[] = [];
   const recovering: GroupWatch[] = [];
   const discarded: string[] = [];
+  const dropped: number[] = [];
   const deferred: Array<() => void> = [];
   const table = new WatchTable(
     {
       deliver: (e) => delivered.push(e.v),
       recover: (w) => recovering.push(w),
       discarded: (w) => discarded.push(w.group),
+      dropped: (_w, e) => dropped.push(e.v),
     },
     (fn) => deferred.push(fn),
   );
   const runDeferred = (): void => {
     while (deferred.length > 0) (deferred.shift() as () => void)();
   };
-  return { table, delivered, recovering, discarded, runDeferred, deferred };
+  return { table, delivered, recovering, discarded, dropped, runDeferred, deferred };
 }
 
 describe('WatchTable', () => {
@@ -76,6 +78,62 @@ describe('WatchTable', () => {
     table.release(watch, snapshot(4));
     runDeferred();
     expect(delivered).toEqual([2, 3, 5]);
+  });
+
+  it('drops an event the snapshot read after it does not reflect, once, and keeps later ones', () => {
+    const { table, delivered, recovering, dropped, runDeferred } = setup();
+    const { watch } = table.ensure('g', 'ch');
+    table.hold(watch);
+    table.release(watch, snapshot(1));
+    // A forged (or lost-in-failover) event far ahead: a gap, so a recovery starts.
+    table.receive('ch', message(50));
+    expect(recovering).toEqual([watch]);
+    expect(watch.recoveries).toBe(1);
+    // While the snapshot is read, a real change (v2) and one more after it (v3) arrive.
+    const receivedBefore = watch.queue.length;
+    table.receive('ch', message(2));
+    table.receive('ch', message(3));
+    // The store is at v2: v50 arrived before the read and is not reflected: dropped, not queued again.
+    table.recovered(watch, snapshot(2), [message(2)], receivedBefore);
+    expect(dropped).toEqual([50]);
+    runDeferred();
+    expect(delivered).toEqual([2, 3]);
+    expect(recovering).toEqual([watch]);
+    expect(watch.holds).toBe(0);
+    expect(watch.queue).toEqual([]);
+    // An event in order resets the count of recoveries in a row.
+    expect(watch.recoveries).toBe(0);
+  });
+
+  it('keeps an event above the snapshot that arrived after the read began, and recovers it again', () => {
+    const { table, delivered, recovering, dropped, runDeferred } = setup();
+    const { watch } = table.ensure('g', 'ch');
+    table.hold(watch);
+    table.release(watch, snapshot(1));
+    table.receive('ch', message(3));
+    const receivedBefore = watch.queue.length;
+    table.receive('ch', message(5));
+    table.recovered(watch, snapshot(3), [message(2), message(3)], receivedBefore);
+    expect(dropped).toEqual([]);
+    runDeferred();
+    expect(delivered).toEqual([2, 3]);
+    // v5 may be a real change published after the read (v4 lost): it starts the next recovery, the second in a row.
+    expect(recovering).toEqual([watch, watch]);
+    expect(watch.recoveries).toBe(2);
+  });
+
+  it('turns the watch stale and releases it when a recovery failed', () => {
+    const { table, delivered, runDeferred } = setup();
+    const { watch } = table.ensure('g', 'ch');
+    table.hold(watch);
+    table.release(watch, snapshot(1));
+    table.receive('ch', message(3));
+    table.receive('ch', message(4));
+    table.recovered(watch, null, null, 2);
+    expect(watch.stale).toBe(true);
+    expect(watch.holds).toBe(0);
+    runDeferred();
+    expect(delivered).toEqual([3, 4]);
   });
 
   it('tolerates a gap while stale (after a reconnect) until the next snapshot', () => {
