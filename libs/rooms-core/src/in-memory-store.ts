@@ -247,6 +247,8 @@ export class InMemoryStore {
   /** @internal */
   saveSession(node: NodeId, record: SessionRecord): void {
     this.check(node);
+    const held = this.sessions.get(record.id);
+    if (held && held.node !== record.node) return;
     this.sessions.set(record.id, { ...record, groups: { ...record.groups } });
   }
 

@@ -601,6 +601,9 @@ export class NodeManager {
         this.applyJoined(local, event.member);
         break;
       case 'left':
+        // Our own connected member reported gone with its node: this node was wrongly declared dead (a stall).
+        // It keeps the member; re-asserting (the heartbeat found itself fenced) puts it back in the store.
+        if (event.reason === 'node-down' && event.member.node === this.nodeId && this.registry.has(local.id, event.member.id)) break;
         this.applyLeft(local, event.member, event.reason, event.data);
         break;
       case 'rejoined':

@@ -141,7 +141,10 @@ export interface Replicator {
    */
   history(group: GroupId, since: number): Promise<{ messages: GroupMessage[]; complete: boolean }>;
 
-  /** Stores a resumable session until `record.expiresAt` (replacing any record of the same id). */
+  /**
+   * Stores a resumable session until `record.expiresAt`, replacing a record of the same id unless another node than
+   * `record.node` holds it now (a late save from the old holder must not undo a resume elsewhere).
+   */
   saveSession(record: SessionRecord): Promise<void>;
   /**
    * Takes a session for resume on this node: atomically checks the token hash (and, with `expectedUser`, that the

@@ -85,3 +85,39 @@ describe('groups left empty by a dead node', () => {
     expect((await b.node.create('b1', { group: 'lonely' })).group).toBe('lonely');
   });
 });
+
+describe('a node wrongly declared dead', () => {
+  it('keeps its connected members when it hears they left with node-down (its re-assert puts them back)', async () => {
+    let handler: ReplicaHandler | null = null;
+    class Capturing extends InMemoryReplicator {
+      override start(h: ReplicaHandler): Promise<void> {
+        handler = h;
+        return super.start(h);
+      }
+    }
+    const delivery = new RecordingDelivery();
+    const node = new NodeManager({ delivery, replicator: new Capturing('A', nodes.store) });
+    extra.push(node);
+    await node.start();
+    await registerAll(node, 's1', 's2');
+    await node.create('s1', { group: 'g' });
+    await node.join('s2', 'g');
+    const v = (await nodes.store.snapshot('A', 'g'))?.v ?? 0;
+    (handler as ReplicaHandler | null)?.onEvent({ type: 'left', group: 'g', v: v + 1, member: { id: 's2', node: 'A' }, reason: 'node-down', size: 1 });
+    expect(node.groupsOf('s2').groups).toEqual(['g']);
+    expect(delivery.eventsOf('s1', 'left')).toEqual([]);
+  });
+});
+
+describe('session records', () => {
+  it('a late save from the old holder does not replace a record another node took', async () => {
+    const a = await nodes.start({ id: 'A' });
+    const b = await nodes.start({ id: 'B' });
+    await a.node.registerSession('s1', { tokenHash: 'h1' });
+    await a.node.suspendSession('s1', {});
+    await b.replicator.takeSession('s1', 'h1', { newTokenHash: 'h2' });
+    await a.replicator.saveSession({ id: 's1', node: 'A', tokenHash: 'h1', groups: {}, expiresAt: Date.now() + 1000, windowMs: 1000 });
+    expect(await b.replicator.takeSession('s1', 'h1')).toBeNull();
+    expect(await b.replicator.takeSession('s1', 'h2')).not.toBeNull();
+  });
+});
