@@ -19,6 +19,8 @@ export class LocalGroup {
   actor: Actor<typeof GroupMachine> | null = null;
   /** Operations of this node in flight on the group (it is not released while > 0). */
   pending = 0;
+  /** Pending release of the watch (see `NodeManager.maybeRelease`). */
+  releaseTimer: unknown = null;
   private waiters: Array<{ v: number; resolve: () => void }> | null = null;
 
   constructor(snapshot: GroupSnapshot) {

@@ -29,6 +29,8 @@ import type {
 
 /** How long an operation waits for the event of its own change before it resyncs the replica instead. */
 const EVENT_WAIT_MS = 5000;
+/** How long a node keeps watching a group after its last local member left (the group lives on elsewhere). */
+const UNWATCH_DELAY_MS = 2000;
 
 /** Options of a `NodeManager`. Only `delivery` is required. */
 export interface NodeManagerOptions {
@@ -752,6 +754,8 @@ export class NodeManager {
   /** Stops supervising a group: stops its actor, forgets its replica and its watch. */
   private forget(local: LocalGroup): void {
     if (this.groups.get(local.id) === local) this.groups.delete(local.id);
+    if (local.releaseTimer !== null) this.clock.clearTimeout(local.releaseTimer);
+    local.releaseTimer = null;
     local.actor?.send({ type: 'DISCARDED' });
     local.actor?.stop();
     local.actor = null;
@@ -764,10 +768,20 @@ export class NodeManager {
    * elsewhere (their nodes run its lifecycle). Groups that are empty stay watched here so their grace runs.
    */
   private maybeRelease(local: LocalGroup): void {
-    if (local.pending > 0 || local.spec.static || local.members.size === 0) return;
-    if (this.registry.sessionsOf(local.id).size > 0 || this.ticks.has(local.id)) return;
-    this.forget(local);
-    this.replicator.unwatch(local.id).catch((error: unknown) => this.logger.warn({ err: error, group: local.id }, 'unwatch failed'));
+    if (!this.releasable(local) || local.releaseTimer !== null) return;
+    // Not at once (as centrifuge): a member that comes back soon (join/leave churn, a reconnect) finds the group
+    // still watched instead of paying a subscribe and a snapshot read again. Re-checked when the delay ends.
+    local.releaseTimer = this.clock.setTimeout(() => {
+      local.releaseTimer = null;
+      if (this.groups.get(local.id) !== local || !this.releasable(local)) return;
+      this.forget(local);
+      this.replicator.unwatch(local.id).catch((error: unknown) => this.logger.warn({ err: error, group: local.id }, 'unwatch failed'));
+    }, UNWATCH_DELAY_MS);
+  }
+
+  private releasable(local: LocalGroup): boolean {
+    if (local.pending > 0 || local.spec.static || local.members.size === 0) return false;
+    return this.registry.sessionsOf(local.id).size === 0 && !this.ticks.has(local.id);
   }
 
   private async expire(group: GroupId): Promise<void> {
