@@ -15,12 +15,14 @@ import type { IntervalBatcher, IntervalHolder } from './interval-batcher.js';
 import { OutboundFrame } from './outbound-frame.js';
 import { OutboundQueue } from './outbound-queue.js';
 import { ParkedFrames } from './parked-frames.js';
+import type { ParkedFrame } from './parked-frames.js';
 import { RateLimiter } from './rate-limiter.js';
 import { REPLAY_PAGE_BYTES, replayHistory } from './replay-writer.js';
 import type { ReplayTarget } from './replay-writer.js';
 import type { RequestDispatcher, RequestOrigin } from './request-dispatcher.js';
 import { RingQueue } from './ring-queue.js';
 import { hashResumeToken, newResumeToken, newSessionId } from './session-tokens.js';
+import type { SocketOwner } from './socket-router.js';
 import { ViolationCounter } from './violation-counter.js';
 import { wsErrorCloseCode } from './ws-error-close-code.js';
 
@@ -55,6 +57,8 @@ export type SessionEndReason = 'taken' | 'kicked';
 const PAUSE_AT = 256;
 /** ... and reading resumes below this. */
 const RESUME_AT = 64;
+/** First size of a request queue (it grows as needed; most clients wait for a reply before the next request). */
+const TASK_QUEUE_CAPACITY = 4;
 /**
  * How long a client closed as a slow consumer (4008) gets to complete the close handshake before its socket is
  * destroyed: a client that does not read would otherwise keep its buffers for `ws`'s 30 s close timeout.
@@ -85,23 +89,31 @@ interface Membership {
  * reading pace, and everything waiting for the client (queued, held, parked behind a replay, and in the socket's
  * buffer) counts against `ROOMS_MAX_OUTBOUND_BYTES`; over it the connection is closed with 4008 and its socket
  * destroyed if the client does not complete the close within {@link SLOW_CLOSE_GRACE_MS}.
+ *
+ * Memory of an idle connection is kept small (most connections of a gateway are idle): everything not needed
+ * until the client does something is created on first use and dropped when done (membership and replay maps, the
+ * parked-frame buffers, the request queue, the rate limiter and invalid-request counter, the `settled` promise), the
+ * socket's events come through the gateway's shared {@link SocketOwner} listeners rather than per-connection
+ * closures, and heartbeats are one gateway-wide interval calling {@link heartbeat}. The outbound queue, which every
+ * delivery touches, is created up front so the fan-out hot path never checks for it.
  */
-export class Connection implements Flushable, IntervalHolder, DeliveryTarget, RequestOrigin, ReplayTarget {
+export class Connection implements Flushable, IntervalHolder, DeliveryTarget, RequestOrigin, ReplayTarget, SocketOwner {
   /** Owned by the flush scheduler. */
   dirty = false;
   /** False once a heartbeat ping went unanswered. */
   private alive = true;
   private sessionId = '';
-  private tokenHash = '';
   private readonly queue = new OutboundQueue();
-  /** The groups the client is a member of, as far as this connection knows. */
-  private readonly memberships = new Map<string, Membership>();
-  /** Groups whose replay is not finished yet: the first offset not queued yet. */
-  private readonly replayPending = new Map<string, number>();
-  /** When ended: per group, the last message offset that reached the socket. */
-  private endOffsets = new Map<string, number>();
-  private readonly parked = new ParkedFrames();
-  private readonly tasks = new RingQueue<Task>();
+  /** The groups the client is a member of, as far as this connection knows (null: none yet). */
+  private memberships: Map<string, Membership> | null = null;
+  /** Groups whose replay is not finished yet: the first offset not queued yet (null: none yet). */
+  private replayPending: Map<string, number> | null = null;
+  /** When ended: per group, the last message offset that reached the socket (null until ended). */
+  private endOffsets: Map<string, number> | null = null;
+  /** Live frames held back behind a replay (null until something is held back). */
+  private parked: ParkedFrames | null = null;
+  /** Requests waiting behind the one running (null while none waits). */
+  private tasks: RingQueue<Task> | null = null;
   private running = false;
   private paused = false;
   /** The kernel knows the session (registered or resumed): it must be settled when the connection ends. */
@@ -117,31 +129,33 @@ export class Connection implements Flushable, IntervalHolder, DeliveryTarget, Re
   private closeGraceTimer: NodeJS.Timeout | null = null;
   /** Resolves the replay waiting for its page to be written (see {@link writeAndWait}). */
   private replayWaiter: (() => void) | null = null;
-  private readonly replayPageBytes: number;
-  private readonly limiter: RateLimiter;
-  private readonly violations = new ViolationCounter();
-  private resolveSettled!: () => void;
-  /** Resolves once the session was settled with the kernel after the connection ended. */
-  readonly settled = new Promise<void>((resolve) => (this.resolveSettled = resolve));
+  /** Created at the client's first frame (a fresh bucket then is exactly what one made at connect would hold). */
+  private limiter: RateLimiter | null = null;
+  /** Created at the client's first invalid request. */
+  private violations: ViolationCounter | null = null;
+  /** True once the session was settled with the kernel after the connection ended. */
+  private isSettled = false;
+  /** The promise {@link settled} handed out (created when first asked for). */
+  private settledPromise: Promise<void> | null = null;
+  private resolveSettled: (() => void) | null = null;
 
+  /**
+   * The connection does not listen to `ws` itself: the gateway routes the socket's events to its
+   * {@link SocketOwner} methods (one set of listeners for all sockets).
+   */
   constructor(
     private readonly ws: WebSocket,
     private readonly socket: Duplex,
     private readonly identity: Identity,
     private readonly services: ConnectionServices,
   ) {
-    this.limiter = new RateLimiter(services.config.rateLimit);
-    // A page well under the slow-consumer limit, so a replay to a client that reads never trips it.
-    this.replayPageBytes = Math.max(1, Math.min(REPLAY_PAGE_BYTES, Math.floor(services.config.maxOutboundBytes / 4)));
-    ws.on('message', (data: RawData) => this.onFrame(data));
-    ws.on('pong', () => (this.alive = true));
-    ws.on('error', (error) => this.onSocketError(error));
-    ws.on('close', (code: number) => {
-      if (this.closeGraceTimer !== null) clearTimeout(this.closeGraceTimer);
-      this.closeGraceTimer = null;
-      this.end(code === CloseCode.NORMAL ? 'end' : 'suspend');
-    });
     this.armExpiry();
+  }
+
+  /** Resolves once the session was settled with the kernel after the connection ended (the same promise each time). */
+  get settled(): Promise<void> {
+    this.settledPromise ??= this.isSettled ? Promise.resolve() : new Promise<void>((resolve) => (this.resolveSettled = resolve));
+    return this.settledPromise;
   }
 
   /** The session id ('' until the handshake chose it). */
@@ -156,7 +170,7 @@ export class Connection implements Flushable, IntervalHolder, DeliveryTarget, Re
 
   /** Bytes waiting for the client: queued, held, parked and in the socket's buffer (the slow-consumer measure). */
   get pendingBytes(): number {
-    return this.queue.bytes + this.socket.writableLength + this.parked.bytes;
+    return this.queue.bytes + this.socket.writableLength + (this.parked?.bytes ?? 0);
   }
 
   // ---- handshake -----------------------------------------------------------------------------------------------
@@ -165,10 +179,10 @@ export class Connection implements Flushable, IntervalHolder, DeliveryTarget, Re
   startNew(): void {
     this.sessionId = newSessionId();
     const token = newResumeToken();
-    this.tokenHash = hashResumeToken(this.sessionId, token);
+    const tokenHash = hashResumeToken(this.sessionId, token);
     this.services.delivery.attach(this.sessionId, this);
     this.handshake(async () => {
-      const info: { user?: string; tokenHash: string } = { tokenHash: this.tokenHash };
+      const info: { user?: string; tokenHash: string } = { tokenHash };
       if (this.identity.user !== undefined) info.user = this.identity.user;
       try {
         await this.services.node.registerSession(this.sessionId, info);
@@ -191,23 +205,23 @@ export class Connection implements Flushable, IntervalHolder, DeliveryTarget, Re
     this.sessionId = session;
     const presented = hashResumeToken(session, token);
     const fresh = newResumeToken();
-    this.tokenHash = hashResumeToken(session, fresh);
+    const freshHash = hashResumeToken(session, fresh);
     this.handshake(async () => {
       // Live frames for the session are parked from here until the replay is written.
-      this.parked.holdAll();
+      (this.parked ??= new ParkedFrames()).holdAll();
       this.services.delivery.attach(session, this);
       const expectedUser = this.identity.verified ? (this.identity.user ?? null) : undefined;
-      const result = await this.services.node.resumeSession(session, presented, this.tokenHash, expectedUser);
+      const result = await this.services.node.resumeSession(session, presented, freshHash, expectedUser);
       if (result === null) return this.refuseResume();
       this.hold();
       for (const group of result.groups) {
         this.setOffset(group.group, group.since);
-        this.replayPending.set(group.group, group.since + 1);
+        (this.replayPending ??= new Map()).set(group.group, group.since + 1);
       }
       this.sendWelcome(fresh, true);
       const replayed = new Map<string, number>();
       for (const group of result.groups) replayed.set(group.group, await this.replay(group.group, group.since, group.messages));
-      for (const entry of this.parked.releaseAll()) {
+      for (const entry of this.releaseParked(null)) {
         const upTo = entry.frame.group !== null ? (replayed.get(entry.frame.group) ?? 0) : 0;
         if (entry.frame.offset === 0 || entry.frame.offset > upTo) this.admit(entry.frame, entry.intervalMs);
       }
@@ -275,13 +289,13 @@ export class Connection implements Flushable, IntervalHolder, DeliveryTarget, Re
     this.close(1011, this.registered ? 'end' : 'forget', failure.code);
   }
 
-  // ---- requests ------------------------------------------------------------------------------------------------
+  // ---- SocketOwner (the socket's events, routed by the gateway) -------------------------------------------------
 
-  private onFrame(data: RawData): void {
+  received(data: RawData): void {
     if (this.ended) return;
     const stats = this.services.stats;
     stats.framesIn++;
-    const decision = this.limiter.take();
+    const decision = (this.limiter ??= new RateLimiter(this.services.config.rateLimit)).take();
     if (decision === 'close') {
       GatewayStats.bump(stats.errors, 'RATE_LIMITED');
       this.enqueueTask(() => {
@@ -297,7 +311,7 @@ export class Connection implements Flushable, IntervalHolder, DeliveryTarget, Re
       return;
     }
     if (!decoded.ok) {
-      const tooMany = this.violations.record();
+      const tooMany = (this.violations ??= new ViolationCounter()).record();
       this.enqueueTask(() => {
         this.replyError(ref, decoded.error);
         if (!tooMany) return;
@@ -310,6 +324,25 @@ export class Connection implements Flushable, IntervalHolder, DeliveryTarget, Re
     this.enqueueTask(() => this.execute(request));
   }
 
+  ponged(): void {
+    this.alive = true;
+  }
+
+  socketError(error: Error): void {
+    // `ws` closes by itself on protocol errors (e.g. 1009 for a frame over ROOMS_MAX_PAYLOAD): count those closes.
+    const code = wsErrorCloseCode(error);
+    if (code !== null && this.fate === null) GatewayStats.bump(this.services.stats.closes, code);
+    this.services.logger.debug({ err: error, session: this.sessionId }, 'websocket error');
+  }
+
+  socketClosed(code: number): void {
+    if (this.closeGraceTimer !== null) clearTimeout(this.closeGraceTimer);
+    this.closeGraceTimer = null;
+    this.end(code === CloseCode.NORMAL ? 'end' : 'suspend');
+  }
+
+  // ---- requests ------------------------------------------------------------------------------------------------
+
   private async execute(request: Request): Promise<void> {
     GatewayStats.bump(this.services.stats.requests, request.op);
     try {
@@ -319,31 +352,36 @@ export class Connection implements Flushable, IntervalHolder, DeliveryTarget, Re
     }
   }
 
+  /** Runs `task` now when nothing runs, else queues it behind the running one (the queue exists only meanwhile). */
   private enqueueTask(task: Task): void {
-    this.tasks.push(task);
-    if (!this.running) void this.runTasks();
-    if (!this.paused && this.tasks.size > PAUSE_AT) {
+    if (!this.running) {
+      void this.runTasks(task);
+      return;
+    }
+    const tasks = (this.tasks ??= new RingQueue<Task>(TASK_QUEUE_CAPACITY));
+    tasks.push(task);
+    if (!this.paused && tasks.size > PAUSE_AT) {
       this.paused = true;
       this.ws.pause();
     }
   }
 
-  private async runTasks(): Promise<void> {
+  private async runTasks(first: Task): Promise<void> {
     this.running = true;
-    while (!this.ended) {
-      const task = this.tasks.shift();
-      if (task === undefined) break;
+    let task: Task | undefined = first;
+    while (task !== undefined && !this.ended) {
       try {
         await task();
       } catch (error) {
         this.services.logger.error({ err: error, session: this.sessionId }, 'request task threw');
       }
-      if (this.paused && this.tasks.size < RESUME_AT) {
+      if (this.paused && (this.tasks?.size ?? 0) < RESUME_AT) {
         this.paused = false;
         this.ws.resume();
       }
+      task = this.tasks?.shift();
     }
-    this.tasks.clear();
+    this.tasks = null;
     this.running = false;
   }
 
@@ -365,20 +403,30 @@ export class Connection implements Flushable, IntervalHolder, DeliveryTarget, Re
   }
 
   holdGroup(group: string): void {
-    this.parked.holdGroup(group);
+    (this.parked ??= new ParkedFrames()).holdGroup(group);
   }
 
   releaseGroup(group: string, replayedUpTo: number): void {
-    for (const entry of this.parked.releaseGroup(group)) {
+    for (const entry of this.releaseParked(group)) {
       if (entry.frame.offset === 0 || entry.frame.offset > replayedUpTo) this.admit(entry.frame, entry.intervalMs);
     }
   }
 
+  /** Stops parking `group`'s frames (null: every frame's), returning them; drops the buffers once none is parked. */
+  private releaseParked(group: string | null): ParkedFrame[] {
+    const parked = this.parked;
+    if (parked === null) return [];
+    const released = group === null ? parked.releaseAll() : parked.releaseGroup(group);
+    if (parked.idle) this.parked = null;
+    return released;
+  }
+
   setOffset(group: string, offset: number): void {
     if (this.fate !== null) return;
-    const known = this.memberships.get(group);
+    const memberships = (this.memberships ??= new Map());
+    const known = memberships.get(group);
     if (known !== undefined) known.floor = offset;
-    else this.memberships.set(group, { cursor: this.services.delivery.acquireCursor(group), floor: offset });
+    else memberships.set(group, { cursor: this.services.delivery.acquireCursor(group), floor: offset });
   }
 
   forgetGroup(group: string): void {
@@ -388,11 +436,14 @@ export class Connection implements Flushable, IntervalHolder, DeliveryTarget, Re
   }
 
   async replay(group: string, since: number, messages: readonly GroupMessage[]): Promise<number> {
-    this.replayPending.set(group, since + 1);
+    (this.replayPending ??= new Map()).set(group, since + 1);
+    // A page well under the slow-consumer limit, so a replay to a client that reads never trips it.
+    const pageBytes = Math.max(1, Math.min(REPLAY_PAGE_BYTES, Math.floor(this.services.config.maxOutboundBytes / 4)));
     try {
-      return await replayHistory(this, group, since, messages, this.replayPageBytes);
+      return await replayHistory(this, group, since, messages, pageBytes);
     } finally {
-      this.replayPending.delete(group);
+      this.replayPending?.delete(group);
+      if (this.replayPending?.size === 0) this.replayPending = null;
     }
   }
 
@@ -400,7 +451,7 @@ export class Connection implements Flushable, IntervalHolder, DeliveryTarget, Re
 
   queueReplayed(frame: OutboundFrame): void {
     this.admit(frame, 0);
-    if (frame.group !== null) this.replayPending.set(frame.group, frame.offset + 1);
+    if (frame.group !== null) (this.replayPending ??= new Map()).set(frame.group, frame.offset + 1);
   }
 
   writeAndWait(): Promise<void> {
@@ -423,7 +474,7 @@ export class Connection implements Flushable, IntervalHolder, DeliveryTarget, Re
   /** Queues a group event from the fan-out (parked while a handshake or join replay is in progress). */
   deliver(frame: OutboundFrame, intervalMs: number): void {
     if (this.fate !== null) return;
-    if (this.parked.park(frame, intervalMs)) {
+    if (this.parked !== null && this.parked.park(frame, intervalMs)) {
       this.checkOutbound();
       return;
     }
@@ -435,9 +486,10 @@ export class Connection implements Flushable, IntervalHolder, DeliveryTarget, Re
   }
 
   private dropMembership(group: string): void {
-    const membership = this.memberships.get(group);
+    const membership = this.memberships?.get(group);
     if (membership === undefined) return;
-    this.memberships.delete(group);
+    this.memberships?.delete(group);
+    if (this.memberships?.size === 0) this.memberships = null;
     this.services.delivery.releaseCursor(group, membership.cursor);
   }
 
@@ -520,13 +572,6 @@ export class Connection implements Flushable, IntervalHolder, DeliveryTarget, Re
     this.ws.terminate();
   }
 
-  private onSocketError(error: Error): void {
-    // `ws` closes by itself on protocol errors (e.g. 1009 for a frame over ROOMS_MAX_PAYLOAD): count those closes.
-    const code = wsErrorCloseCode(error);
-    if (code !== null && this.fate === null) GatewayStats.bump(this.services.stats.closes, code);
-    this.services.logger.debug({ err: error, session: this.sessionId }, 'websocket error');
-  }
-
   private end(fate: SessionFate): void {
     if (this.fate !== null) return;
     this.fate = fate;
@@ -535,7 +580,7 @@ export class Connection implements Flushable, IntervalHolder, DeliveryTarget, Re
     if (this.sessionId !== '') this.services.delivery.detach(this.sessionId, this);
     this.endOffsets = this.writtenOffsets();
     this.queue.clear();
-    this.parked.clear();
+    this.parked = null;
     if (this.paused) this.ws.resume();
     this.replayWaiter?.();
     this.services.onEnded(this);
@@ -556,7 +601,7 @@ export class Connection implements Flushable, IntervalHolder, DeliveryTarget, Re
     const fate = this.fate;
     const offsets: Record<string, number> = {};
     for (const group of node.groupsOf(session).groups) {
-      const written = this.endOffsets.get(group);
+      const written = this.endOffsets?.get(group);
       if (written !== undefined) offsets[group] = written;
     }
     this.registered = false;
@@ -576,7 +621,9 @@ export class Connection implements Flushable, IntervalHolder, DeliveryTarget, Re
       this.holding = false;
       this.services.onReleased(this);
     }
-    this.resolveSettled();
+    this.isSettled = true;
+    this.resolveSettled?.();
+    this.resolveSettled = null;
   }
 
   /**
@@ -585,20 +632,22 @@ export class Connection implements Flushable, IntervalHolder, DeliveryTarget, Re
    * lowest offset not written yet (queued, held, parked, or still to be replayed), else the latest offset the node
    * delivered for the group, at least the one the client had when it became a member. Releases the cursors.
    */
-  private writtenOffsets(): Map<string, number> {
+  private writtenOffsets(): Map<string, number> | null {
+    const memberships = this.memberships;
+    if (memberships === null) return null;
     const unwritten = this.queue.unwrittenOffsets();
-    this.parked.lowestOffsets(unwritten);
-    for (const [group, next] of this.replayPending) {
+    this.parked?.lowestOffsets(unwritten);
+    for (const [group, next] of this.replayPending ?? []) {
       const known = unwritten.get(group);
       if (known === undefined || next < known) unwritten.set(group, next);
     }
     const written = new Map<string, number>();
-    for (const [group, membership] of this.memberships) {
+    for (const [group, membership] of memberships) {
       const lowest = unwritten.get(group);
       written.set(group, lowest !== undefined ? lowest - 1 : Math.max(membership.floor, membership.cursor.offset));
       this.services.delivery.releaseCursor(group, membership.cursor);
     }
-    this.memberships.clear();
+    this.memberships = null;
     return written;
   }
 

@@ -22,6 +22,7 @@ import { IntervalBatcher } from './interval-batcher.js';
 import { GatewayMetrics } from './metrics.js';
 import { createReplicator } from './replicator-factory.js';
 import { RequestDispatcher } from './request-dispatcher.js';
+import { SocketRouter } from './socket-router.js';
 import { rejectUpgrade } from './upgrade-response.js';
 
 /** Options of a {@link Gateway} beyond its configuration. */
@@ -36,6 +37,8 @@ type GatewayState = 'new' | 'starting' | 'serving' | 'draining' | 'closed';
 const DRAIN_POLL_MS = 100;
 /** Longest session id a resume may name (ids we issue are 22 characters). */
 const MAX_SESSION_ID_LENGTH = 128;
+/** The identity of every connection when auth is off: one shared object (never mutated), not one per connection. */
+const ANONYMOUS: Identity = Object.freeze({});
 
 /**
  * Gateway: one node of the rooms service. An HTTP server (health, readiness, metrics, admin API) with the
@@ -58,8 +61,11 @@ export class Gateway {
   private readonly batcher = new IntervalBatcher();
   private readonly delivery = new FanoutDelivery(this.stats);
   private readonly connections = new Set<Connection>();
-  /** Every accepted WebSocket until its socket closed (also those closing after their connection ended). */
-  private readonly sockets = new Set<WebSocket>();
+  /**
+   * Every accepted WebSocket until its socket closed (also those closing after their connection ended), its events
+   * routed to its connection through listeners shared by all sockets.
+   */
+  private readonly sockets = new SocketRouter();
   /** The connection holding each session with the kernel here (until its session was settled). */
   private readonly holders = new Map<string, Connection>();
   private services: ConnectionServices | null = null;
@@ -236,8 +242,7 @@ export class Gateway {
     for (const connection of [...this.connections]) connection.terminate('forget');
     this.connections.clear();
     // Sockets of connections that ended but whose close handshake is still running.
-    for (const ws of [...this.sockets]) ws.terminate();
-    this.sockets.clear();
+    this.sockets.terminateAll();
     this.holders.clear();
     this.scheduler.close();
     this.batcher.close();
@@ -269,9 +274,12 @@ export class Gateway {
 
   // ---- upgrades ------------------------------------------------------------------------------------------------
 
+  /** One listener for every upgraded socket (it stays on the socket for its life: no closure per connection). */
+  private readonly onUpgradeSocketError = (error: Error): void => this.logger.debug({ err: error }, 'upgrade socket error');
+
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     // An error before `ws` owns the socket (a client that vanished mid-handshake) must not crash the process.
-    socket.on('error', (error) => this.logger.debug({ err: error }, 'upgrade socket error'));
+    socket.on('error', this.onUpgradeSocketError);
     this.upgrade(req, socket, head).catch((error: unknown) => {
       this.logger.error({ err: error }, 'upgrade failed');
       rejectUpgrade(socket, 500);
@@ -284,7 +292,7 @@ export class Gateway {
     if (this.state !== 'serving') return rejectUpgrade(socket, 503);
     const format = url.searchParams.get('format');
     if (format !== null && format !== 'json') return rejectUpgrade(socket, 400);
-    let identity: Identity = {};
+    let identity: Identity = ANONYMOUS;
     if (this.verifier !== null) {
       try {
         identity = await this.verifier.verify(url.searchParams.get('token'));
@@ -309,9 +317,8 @@ export class Gateway {
       return;
     }
     this.stats.connectionsOpened++;
-    this.sockets.add(ws);
-    ws.once('close', () => this.sockets.delete(ws));
     const connection = new Connection(ws, socket, identity, this.services);
+    this.sockets.attach(ws, connection);
     this.connections.add(connection);
     if (session === null && resume === null) {
       connection.startNew();

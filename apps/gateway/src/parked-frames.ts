@@ -21,6 +21,11 @@ export class ParkedFrames {
     return this.parkedBytes;
   }
 
+  /** True when nothing is held back (neither every frame nor any group's): the buffers can be dropped. */
+  get idle(): boolean {
+    return this.all === null && this.groups === null;
+  }
+
   /** From now on, parks every frame until {@link releaseAll}. */
   holdAll(): void {
     this.all ??= [];

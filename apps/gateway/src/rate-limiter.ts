@@ -7,6 +7,9 @@ export type RateDecision = 'allow' | 'refuse' | 'close';
  */
 export const REFUSAL_GRACE_MS = 1000;
 
+/** The default clock, one function for every instance (a default written inline would be a closure each). */
+const monotonicNow = (): number => performance.now();
+
 /**
  * A token bucket per connection (PROTOCOL.md "Rate limit"): `rate` frames per second with a burst of twice that
  * (at least one frame, so a rate below 0.5 still lets a frame through now and then).
@@ -24,7 +27,7 @@ export class RateLimiter {
 
   constructor(
     private readonly rate: number,
-    private readonly now: () => number = () => performance.now(),
+    private readonly now: () => number = monotonicNow,
   ) {
     this.capacity = Math.max(1, rate * 2);
     this.tokens = this.capacity;

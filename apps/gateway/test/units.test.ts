@@ -195,8 +195,10 @@ describe('ParkedFrames', () => {
 
   it('parks only what is held, counts its bytes, and releases in order', () => {
     const parked = new ParkedFrames();
+    expect(parked.idle).toBe(true);
     expect(parked.park(frame('g', 1), 0)).toBe(false);
     parked.holdGroup('g');
+    expect(parked.idle).toBe(false);
     const f2 = frame('g', 2);
     const f3 = frame('g', 3);
     expect(parked.park(f2, 0)).toBe(true);
@@ -208,10 +210,13 @@ describe('ParkedFrames', () => {
       { frame: f3, intervalMs: 50 },
     ]);
     expect(parked.bytes).toBe(0);
+    expect(parked.idle).toBe(true);
     parked.holdAll();
+    expect(parked.idle).toBe(false);
     expect(parked.park(frame('h', 2), 0)).toBe(true);
     expect(parked.releaseAll()).toHaveLength(1);
     expect(parked.bytes).toBe(0);
+    expect(parked.idle).toBe(true);
     expect(parked.park(frame('h', 3), 0)).toBe(false);
   });
 });
