@@ -3,9 +3,12 @@ import type { GroupId, SessionId } from './types.js';
 const NO_SESSIONS: ReadonlySet<SessionId> = new Set();
 
 interface SessionEntry {
-  groups: Set<GroupId>;
+  /** Created on the first join: most connections of a large deployment are idle (or in no group yet). */
+  groups: Set<GroupId> | null;
   latest: GroupId | null;
 }
+
+const NO_GROUPS: ReadonlySet<GroupId> = new Set();
 
 /**
  * MembershipRegistry: which of this node's sessions are in which groups, as two maps that index each other
@@ -18,7 +21,7 @@ export class MembershipRegistry {
 
   /** Registers a session with no group. Registering a known session changes nothing. */
   register(session: SessionId): void {
-    if (!this.bySession.has(session)) this.bySession.set(session, { groups: new Set(), latest: null });
+    if (!this.bySession.has(session)) this.bySession.set(session, { groups: null, latest: null });
   }
 
   /** True when the session is registered. */
@@ -30,7 +33,7 @@ export class MembershipRegistry {
   unregister(session: SessionId): GroupId[] {
     const entry = this.bySession.get(session);
     if (!entry) return [];
-    const groups = [...entry.groups];
+    const groups = [...(entry.groups ?? NO_GROUPS)];
     for (const group of groups) this.removeFromGroup(group, session);
     this.bySession.delete(session);
     return groups;
@@ -40,7 +43,7 @@ export class MembershipRegistry {
   add(group: GroupId, session: SessionId): boolean {
     const entry = this.bySession.get(session);
     if (!entry) return false;
-    entry.groups.add(group);
+    (entry.groups ??= new Set()).add(group);
     let sessions = this.byGroup.get(group);
     if (!sessions) {
       sessions = new Set();
@@ -59,7 +62,7 @@ export class MembershipRegistry {
   /** Removes a session from a group; returns false when it was not in it. */
   remove(group: GroupId, session: SessionId): boolean {
     const entry = this.bySession.get(session);
-    if (!entry?.groups.delete(group)) return false;
+    if (!entry?.groups?.delete(group)) return false;
     // `groups` keeps join order, so its last entry is the newest group the session is still in.
     if (entry.latest === group) entry.latest = lastOf(entry.groups);
     this.removeFromGroup(group, session);
@@ -82,18 +85,18 @@ export class MembershipRegistry {
 
   /** True when the session is in the group on this node. */
   has(group: GroupId, session: SessionId): boolean {
-    return this.bySession.get(session)?.groups.has(group) ?? false;
+    return this.bySession.get(session)?.groups?.has(group) ?? false;
   }
 
   /** How many groups the session is in here. */
   countOf(session: SessionId): number {
-    return this.bySession.get(session)?.groups.size ?? 0;
+    return this.bySession.get(session)?.groups?.size ?? 0;
   }
 
   /** The groups of a session, in join order. */
   groupsOf(session: SessionId): GroupId[] {
     const entry = this.bySession.get(session);
-    return entry ? [...entry.groups] : [];
+    return entry?.groups ? [...entry.groups] : [];
   }
 
   /** The newest group the session joined or created and is still in (or created with `join:false`), or null. */
