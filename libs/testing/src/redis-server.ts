@@ -37,7 +37,14 @@ export class RedisServer {
   private exited: Promise<void> = Promise.resolve();
   port = 0;
 
-  constructor(private readonly extraArgs: readonly string[] = []) {
+  /**
+   * `extraArgs` are added to redis-server's arguments. With `detached`, the server runs in its own process group, so
+   * a Ctrl-C in the terminal does not reach it and its owner decides when it stops (the cluster launcher).
+   */
+  constructor(
+    private readonly extraArgs: readonly string[] = [],
+    private readonly options: { detached?: boolean } = {},
+  ) {
     this.binary = requireRedisServer();
     this.dir = mkdtempSync(join(tmpdir(), 'rooms-redis-test-'));
   }
@@ -52,7 +59,7 @@ export class RedisServer {
     if (this.child) throw new Error('redis-server already running');
     if (this.port === 0) this.port = await freePort();
     const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir, ...this.extraArgs];
-    const child = spawn(this.binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(this.binary, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: this.options.detached ?? false });
     this.child = child;
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
     let failure = '';

@@ -13,6 +13,11 @@ export interface GatewayProcessOptions {
   env?: Record<string, string>;
   /** Where its stdout/stderr go; default ignored. */
   stdio?: 'inherit' | 'ignore';
+  /**
+   * Run in its own process group, so a Ctrl-C in the terminal reaches only the owner, which then drains the node
+   * with one SIGTERM (the launcher). Default false: tests keep nodes in their group.
+   */
+  detached?: boolean;
 }
 
 /**
@@ -43,6 +48,7 @@ export class GatewayProcess {
       cwd: repoRoot,
       env: { ...process.env, ROOMS_LOG_LEVEL: 'warn', ...options.env, PORT: String(port), HOST: '127.0.0.1' },
       stdio: options.stdio ?? 'ignore',
+      detached: options.detached ?? false,
     });
     const node = new GatewayProcess(port, child);
     try {
