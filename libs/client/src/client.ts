@@ -27,6 +27,7 @@ import { Connection } from './connection.js';
 import type { CloseInfo } from './connection.js';
 import { Emitter } from './emitter.js';
 import { RoomsClientError } from './errors.js';
+import { MessageSequencer } from './message-sequencer.js';
 import { OffsetTracker } from './offsets.js';
 import { connectionUrl } from './url.js';
 import type { WebSocketConstructor } from './websocket.js';
@@ -44,8 +45,13 @@ export interface RoomsClientOptions {
   WebSocket?: WebSocketConstructor;
   /** Auto-reconnect after a drop: on by default, backoff from `minDelayMs` (250) doubling up to `maxDelayMs` (10000). */
   reconnect?: { enabled?: boolean; minDelayMs?: number; maxDelayMs?: number };
-  /** How long a request waits for its reply, and a connection for its welcome, in ms (default 10000). */
+  /**
+   * How long a request waits for its reply, and a connection for its welcome, in ms (default 10000). Also how long
+   * messages held after a gap wait, while connected, for the gap's replay to make progress.
+   */
   requestTimeoutMs?: number;
+  /** How many messages per group may be held while a gap is recovered (default 10000); beyond, the gap is given up. */
+  maxHeldMessages?: number;
 }
 
 /**
@@ -78,11 +84,18 @@ export interface RoomsClientEvents {
   welcome: WelcomeEvent;
   joined: JoinedEvent;
   left: LeftEvent;
-  /** A message of a group; offsets already delivered are dropped, so each offset is delivered at most once. */
+  /**
+   * A message of a group, in offset order; offsets already delivered are dropped, so each offset is delivered at
+   * most once. After a gap (messages lost in flight) the later ones are held until the gap is replayed; offsets that
+   * cannot be recovered are skipped and reported by an `error` event with code `GAP`.
+   */
   message: MessageEvent;
   discarded: DiscardedEvent;
   rejoined: RejoinedEvent;
-  /** A server `error` event, an error reply to no request (`"ref":null`), or a frame breaking the protocol. */
+  /**
+   * A server `error` event, an error reply to no request (`"ref":null`), a frame breaking the protocol, or messages
+   * of a group lost for good (`GAP`, with `gap` saying which).
+   */
   error: RoomsClientError;
   /**
    * A welcomed connection ended (also after `close()`, with `willReconnect` false), or reconnecting gave up (a
@@ -118,6 +131,7 @@ type DialResult = { ok: true } | ({ ok: false } & CloseInfo);
 const DEFAULT_MIN_DELAY_MS = 250;
 const DEFAULT_MAX_DELAY_MS = 10_000;
 const DEFAULT_TIMEOUT_MS = 10_000;
+const DEFAULT_MAX_HELD = 10_000;
 /** Close code reported when an attempt failed before any socket existed (token provider or constructor threw). */
 const ABNORMAL = 1006;
 
@@ -133,7 +147,9 @@ function isEvent(message: ServerMessage): message is ServerEvent {
  * temporary `DISCONNECTED`, `disconnect` is emitted, and the client reconnects with exponential backoff using
  * `?session=&resume=`. A refused resume (close 4001) is followed at once by a fresh connection (new session,
  * `reconnect` with `resumed:false`). A close with 1000 or 4003 (kicked) by the server ends the session: no
- * reconnect. Messages whose offset was already delivered for their group are dropped.
+ * reconnect. Messages whose offset was already delivered for their group are dropped; a gap in a group's offsets
+ * (messages written to a connection that died) is recovered with `join` `since` before later messages are delivered
+ * (see {@link MessageSequencer}).
  */
 export class RoomsClient {
   readonly #url: string;
@@ -145,6 +161,7 @@ export class RoomsClient {
   readonly #events = new Emitter<RoomsClientEvents>();
   readonly #offsets = new OffsetTracker();
   readonly #pending = new Map<number, Pending>();
+  readonly #sequencer: MessageSequencer;
   #state: ClientState = 'idle';
   /** The current socket, welcomed or still dialling. */
   #conn: Connection | null = null;
@@ -170,6 +187,15 @@ export class RoomsClient {
     const minDelayMs = options.reconnect?.minDelayMs ?? DEFAULT_MIN_DELAY_MS;
     this.#backoff = { minDelayMs, maxDelayMs: Math.max(minDelayMs, options.reconnect?.maxDelayMs ?? DEFAULT_MAX_DELAY_MS) };
     this.#timeoutMs = options.requestTimeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.#sequencer = new MessageSequencer(
+      this.#offsets,
+      {
+        deliver: (message) => this.#events.emit('message', message),
+        recover: (group, since) => this.#request('join', { group, since }),
+        gap: (error) => this.#events.emit('error', error),
+      },
+      { holdMs: this.#timeoutMs, maxHeld: options.maxHeldMessages ?? DEFAULT_MAX_HELD },
+    );
   }
 
   /** Where the client is (see {@link ClientState}). */
@@ -264,6 +290,7 @@ export class RoomsClient {
   close(code: number = CloseCode.NORMAL, reason = ''): Promise<void> {
     if (this.#closing !== null) return this.#closing;
     this.#state = 'closed';
+    this.#sequencer.close();
     if (this.#reconnectTimer !== null) {
       clearTimeout(this.#reconnectTimer);
       this.#reconnectTimer = null;
@@ -420,6 +447,7 @@ export class RoomsClient {
     this.#state = 'open';
     this.#welcome = welcome;
     this.#attempt = 0;
+    this.#sequencer.connected(welcome.resumed);
     if (!welcome.resumed) this.#offsets.clear(); // a new session is in no group
     this.#events.emit('welcome', welcome);
     if (isReconnect) this.#events.emit('reconnect', { resumed: welcome.resumed, welcome });
@@ -434,6 +462,7 @@ export class RoomsClient {
       this.#events.emit('disconnect', { ...info, willReconnect: false });
       return;
     }
+    this.#sequencer.disconnected();
     this.#failPending(new RoomsClientError('DISCONNECTED', `connection lost (close code ${info.code})`, true));
     if (info.code === CloseCode.NORMAL || info.code === CloseCode.KICKED) this.#welcome = null; // the session ended
     const willReconnect = this.#reconnectEnabled && !this.#isFinal(info.code);
@@ -451,9 +480,10 @@ export class RoomsClient {
     }
     switch (message.ev) {
       case 'message':
-        if (this.#offsets.accept(message.group, message.offset)) this.#events.emit('message', message);
+        this.#sequencer.receive(message);
         return;
       case 'discarded':
+        this.#sequencer.drop(message.group);
         this.#offsets.forget(message.group);
         this.#events.emit('discarded', message);
         return;
@@ -503,6 +533,7 @@ export class RoomsClient {
     } else if (pending.op === 'create' && pending.fields.join !== false && this.#offsets.last(group) === undefined) {
       this.#offsets.created(group);
     } else if (pending.op === 'leave') {
+      this.#sequencer.drop(group);
       this.#offsets.forget(group);
     }
   }

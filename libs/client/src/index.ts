@@ -14,7 +14,7 @@ export type {
   RoomsClientOptions,
 } from './client.js';
 export { RoomsClientError } from './errors.js';
-export type { ClientErrorCode } from './errors.js';
+export type { ClientErrorCode, GapInfo, LostRange } from './errors.js';
 export { backoffDelay } from './backoff.js';
 export type { BackoffOptions } from './backoff.js';
 export type { WebSocketConstructor, WebSocketLike } from './websocket.js';

@@ -79,6 +79,8 @@ export class FakeConnection {
   readonly closed: Promise<{ code: number; reason: string }>;
   /** When true, requests are recorded but not answered (the test answers with `send`). */
   hold = false;
+  /** When true, message events count as written to this connection but are not sent (lost in flight). */
+  lose = false;
   session: Session | null = null;
 
   constructor(
@@ -232,7 +234,7 @@ export class FakeServer {
 
   #deliver(session: Session, group: Group, message: Group['history'][number]): void {
     if (session.conn === null) return;
-    session.conn.send(encodeMessageEvent(group.id, message.from, message.data, message.offset));
+    if (!session.conn.lose) session.conn.send(encodeMessageEvent(group.id, message.from, message.data, message.offset));
     session.written.set(group.id, Math.max(session.written.get(group.id) ?? 0, message.offset));
   }
 

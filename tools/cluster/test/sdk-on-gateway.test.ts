@@ -2,15 +2,17 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { RoomsClient, RoomsClientError } from '@rooms/client';
-import type { MessageEvent } from '@rooms/client';
+import type { MessageEvent, WebSocketLike } from '@rooms/client';
 import { waitUntil } from '@rooms/testing';
 import { GatewayProcess } from '../src/index.js';
 
 // The SDK against a real gateway (its own suite uses a fake server): requests, events, errors, and a network drop
-// through a TCP proxy (no close frame) that the SDK survives by resuming, with nothing lost or repeated.
+// through a TCP proxy (no close frame) that the SDK survives by resuming and recovering what was lost in flight, with
+// nothing lost or repeated.
 
 /** A TCP proxy to the gateway whose connections the test can cut, like a network failure. */
 class CuttableProxy {
+  private readonly pairs = new Set<{ client: Socket; upstream: Socket }>();
   private readonly sockets = new Set<Socket>();
   private constructor(private readonly server: Server) {}
 
@@ -18,9 +20,14 @@ class CuttableProxy {
     let proxy: CuttableProxy | null = null;
     const server = createServer((client) => {
       const upstream = connect(target, '127.0.0.1');
+      const pair = { client, upstream };
+      proxy?.pairs.add(pair);
       for (const socket of [client, upstream]) {
         proxy?.sockets.add(socket);
-        socket.on('close', () => proxy?.sockets.delete(socket));
+        socket.on('close', () => {
+          proxy?.sockets.delete(socket);
+          proxy?.pairs.delete(pair);
+        });
         socket.on('error', () => socket.destroy());
       }
       client.pipe(upstream).pipe(client);
@@ -40,18 +47,106 @@ class CuttableProxy {
     for (const socket of this.sockets) socket.destroy();
   }
 
+  /**
+   * Destroys the client side of every connection but keeps the gateway side open, swallowing what the gateway
+   * writes: the gateway does not notice, so everything it sends until the client resumes is written and lost.
+   */
+  blackhole(): void {
+    for (const { client, upstream } of this.pairs) {
+      client.unpipe(upstream);
+      upstream.unpipe(client);
+      upstream.on('data', () => undefined);
+      upstream.resume();
+      client.destroy();
+    }
+  }
+
   async close(): Promise<void> {
     this.cut();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 }
 
+/**
+ * A WebSocket (over `ws`) that records the frames it sends and loses the `message` events whose offset is in
+ * `lose` (once each), as if they were lost in flight while the connection stayed up.
+ */
+class LossyWebSocket implements WebSocketLike {
+  static readonly sent: string[] = [];
+  static readonly lose = new Set<number>();
+  private readonly ws: WebSocket;
+
+  constructor(url: string) {
+    this.ws = new WebSocket(url);
+  }
+
+  get readyState(): number {
+    return this.ws.readyState;
+  }
+  get binaryType(): string {
+    return this.ws.binaryType;
+  }
+  set binaryType(type: string) {
+    this.ws.binaryType = type as WebSocket['binaryType'];
+  }
+  set onopen(handler: ((event: never) => void) | null) {
+    this.ws.onopen = handler as WebSocket['onopen'];
+  }
+  set onclose(handler: ((event: never) => void) | null) {
+    this.ws.onclose = handler as WebSocket['onclose'];
+  }
+  set onerror(handler: ((event: never) => void) | null) {
+    this.ws.onerror = handler as WebSocket['onerror'];
+  }
+  set onmessage(handler: ((event: never) => void) | null) {
+    this.ws.onmessage =
+      handler === null
+        ? null
+        : (event) => {
+            const parsed = JSON.parse(String(event.data)) as unknown;
+            const kept = (Array.isArray(parsed) ? parsed : [parsed]).filter((item: { ev?: string; offset?: number }) => {
+              return item.ev !== 'message' || item.offset === undefined || !LossyWebSocket.lose.delete(item.offset);
+            });
+            if (kept.length > 0) (handler as (event: { data: string }) => void)({ data: JSON.stringify(kept) });
+          };
+  }
+  get onopen(): null {
+    return null;
+  }
+  get onclose(): null {
+    return null;
+  }
+  get onerror(): null {
+    return null;
+  }
+  get onmessage(): null {
+    return null;
+  }
+
+  send(data: string): void {
+    LossyWebSocket.sent.push(data);
+    this.ws.send(data);
+  }
+
+  close(code?: number, reason?: string): void {
+    this.ws.close(code, reason);
+  }
+}
+
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
+  LossyWebSocket.sent.length = 0;
+  LossyWebSocket.lose.clear();
   while (cleanups.length > 0) await cleanups.pop()?.();
 });
 
-async function setup(): Promise<{ proxy: CuttableProxy; client: () => Promise<RoomsClient> }> {
+interface Setup {
+  proxy: CuttableProxy;
+  /** A connected client, through the proxy or (`direct`) straight to the gateway. */
+  client: (options?: { direct?: boolean }) => Promise<RoomsClient>;
+}
+
+async function setup(): Promise<Setup> {
   // A real gateway process in embedded mode (no Redis).
   const gateway = await GatewayProcess.start({ env: { ROOMS_LOG_LEVEL: 'silent' } });
   cleanups.push(() => gateway.kill());
@@ -59,13 +154,22 @@ async function setup(): Promise<{ proxy: CuttableProxy; client: () => Promise<Ro
   cleanups.push(() => proxy.close());
   return {
     proxy,
-    client: async () => {
-      const client = new RoomsClient({ url: proxy.url, WebSocket, reconnect: { minDelayMs: 20, maxDelayMs: 100 } });
+    client: async ({ direct = false } = {}) => {
+      const url = direct ? `ws://127.0.0.1:${gateway.port}` : proxy.url;
+      const client = new RoomsClient({ url, WebSocket: LossyWebSocket, reconnect: { minDelayMs: 20, maxDelayMs: 100 } });
       cleanups.push(() => client.close());
       await client.connect();
       return client;
     },
   };
+}
+
+/** The `join`s with `since` the clients sent (the SDK's gap recoveries). */
+function recoveryJoins(): { group: string; since: number }[] {
+  return LossyWebSocket.sent
+    .map((frame) => JSON.parse(frame) as { op?: string; group: string; since?: number })
+    .filter((request) => request.op === 'join' && request.since !== undefined)
+    .map(({ group, since }) => ({ group, since: since as number }));
 }
 
 describe('the SDK on a real gateway', () => {
@@ -88,25 +192,59 @@ describe('the SDK on a real gateway', () => {
     await expect(bob.leave('elsewhere')).rejects.toMatchObject({ code: 'GROUP_NOT_FOUND' });
   });
 
-  it('survives a network drop: resumes its session and gets what it missed, in order, once', async () => {
-    const { client, proxy } = await setup();
-    const sender = await client();
-    const reader = await client();
+  // Messages broadcast right after the cut may be written to the dying connection: the resume replays only what
+  // came after the last one written, and the SDK recovers the rest with join `since` when it sees the gap. With
+  // `blackhole` the gateway does not notice the drop until the resume, so every message in between is lost in flight.
+  it.each(['cut', 'blackhole'] as const)(
+    'survives a network drop (%s): resumes its session and delivers every offset, in order, once',
+    async (mode) => {
+      const { client, proxy } = await setup();
+      const sender = await client({ direct: true });
+      const reader = await client();
+      await sender.create({ group: 'news' });
+      await reader.join('news');
+      const got: number[] = [];
+      const errors: RoomsClientError[] = [];
+      reader.on('message', (m) => got.push(m.offset));
+      reader.on('error', (error) => errors.push(error));
+      for (let i = 1; i <= 3; i++) await sender.broadcast('news', i);
+      await waitUntil('the first three messages', () => got.length >= 3, 5000);
+
+      const reconnected = new Promise((resolve) => reader.on('reconnect', resolve));
+      const session = reader.session;
+      if (mode === 'cut') proxy.cut();
+      else proxy.blackhole();
+      await Promise.all([4, 5, 6, 7, 8].map((i) => sender.broadcast('news', i)));
+      await expect(reconnected).resolves.toMatchObject({ resumed: true });
+      expect(reader.session).toBe(session);
+      for (let i = 9; i <= 12; i++) await sender.broadcast('news', i);
+      await waitUntil('twelve messages', () => got.length >= 12, 5000);
+      await reader.ping(); // anything repeated or extra would have arrived before its reply
+      expect(got).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+      expect(errors).toEqual([]);
+      for (const join of recoveryJoins()) expect(join).toEqual({ group: 'news', since: 3 }); // a recovery asks from the reader's last offset
+      expect((await reader.groups()).groups).toEqual(['news']);
+    },
+  );
+
+  it('recovers messages lost in flight on a live connection with one join since, in order, once', async () => {
+    const { client } = await setup();
+    const sender = await client({ direct: true });
+    const reader = await client({ direct: true });
     await sender.create({ group: 'news' });
     await reader.join('news');
     const got: number[] = [];
+    const errors: RoomsClientError[] = [];
     reader.on('message', (m) => got.push(m.offset));
-    const reconnected = new Promise((resolve) => reader.on('reconnect', resolve));
-    const session = reader.session;
-    // Cut only the reader's path: cut everything, then wait for the sender to be back too.
-    proxy.cut();
-    await expect(reconnected).resolves.toMatchObject({ resumed: true });
-    expect(reader.session).toBe(session);
-    await waitUntil('the sender to be connected again', () => sender.state === 'open', 5000);
-    for (let i = 0; i < 5; i++) await sender.broadcast('news', i);
-    await waitUntil('five messages', () => got.length >= 5, 5000);
-    expect(got).toEqual([1, 2, 3, 4, 5]);
-    expect((await reader.groups()).groups).toEqual(['news']);
+    reader.on('error', (error) => errors.push(error));
+    LossyWebSocket.lose.add(2).add(3);
+    for (let i = 1; i <= 6; i++) await sender.broadcast('news', i);
+    await waitUntil('six messages', () => got.length >= 6, 5000);
+    await reader.ping();
+    expect(got).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(LossyWebSocket.lose.size).toBe(0); // 2 and 3 were indeed lost the first time
+    expect(recoveryJoins()).toEqual([{ group: 'news', since: 1 }]);
+    expect(errors).toEqual([]);
   });
 
   it('close() ends the session: the other members see left with reason disconnect', async () => {
