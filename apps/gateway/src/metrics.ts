@@ -18,11 +18,11 @@ export interface MetricSources {
 /**
  * The gateway's Prometheus metrics, in a Registry of its own (several gateways may share a process in tests).
  * Everything is computed at scrape time from plain counters (`GatewayStats`) and the node's `stats()`, so the hot
- * paths never touch prom-client. Names:
- * `rooms_connections`, `rooms_sessions`, `rooms_groups{state}`, `rooms_requests_total{op}`,
- * `rooms_errors_total{code}`, `rooms_closes_total{code}`, `rooms_frames_in_total`, `rooms_messages_in_total`,
- * `rooms_deliveries_total`, `rooms_outbound_bytes_total`, `rooms_outbound_pending_bytes`, `rooms_event_loop_lag_seconds{quantile}`,
- * `rooms_process_resident_memory_bytes`.
+ * paths never touch prom-client. Names (every metric it registers):
+ * `rooms_connections`, `rooms_connections_opened_total`, `rooms_sessions`, `rooms_groups{state}`,
+ * `rooms_requests_total{op}`, `rooms_errors_total{code}`, `rooms_closes_total{code}`, `rooms_frames_in_total`,
+ * `rooms_messages_in_total`, `rooms_deliveries_total`, `rooms_outbound_bytes_total`, `rooms_outbound_pending_bytes`,
+ * `rooms_event_loop_lag_seconds{quantile}`, `rooms_process_resident_memory_bytes`.
  */
 export class GatewayMetrics {
   readonly registry = new Registry();

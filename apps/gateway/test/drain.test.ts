@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanup, startTestGateway } from './support/harness.js';
+import type { Socket } from 'node:net';
+import { cleanup, startTestGateway, within } from './support/harness.js';
 import { upgradeStatus } from './support/test-client.js';
 import { Gateway } from '../src/gateway.js';
 import { loadConfig } from '../src/config.js';
@@ -44,14 +45,20 @@ describe('Drain and shutdown', () => {
     const a = await gw.connect();
     await a.ok('create', { group: 'g', interval: 50 });
     await a.ok('broadcast', { group: 'g', data: 1, self: true });
+    const gatewaySide = gw.serverSocketOf(a);
     const closing = gw.gateway.close();
     await Promise.all([closing, gw.gateway.close()]);
     await a.closedWithin();
+    await within(socketClosed(gatewaySide), "the gateway's end of the connection to close");
+    expect(gatewaySide.destroyed).toBe(true);
     expect(gw.gateway.connectionCount).toBe(0);
-    await expect(fetch(`${gw.http}/healthz`)).rejects.toThrow();
+    // Counted before the fetch below, whose refused connect is still being torn down when it rejects.
     const after = countResources();
     expect(after.TCPServerWrap ?? 0).toBeLessThanOrEqual(before.TCPServerWrap ?? 0);
+    // Both ends of the client's connection are in this process: neither may be left.
+    expect(after.TCPSocketWrap ?? 0).toBeLessThanOrEqual(before.TCPSocketWrap ?? 0);
     expect(after.Timeout ?? 0).toBeLessThanOrEqual(before.Timeout ?? 0);
+    await expect(fetch(`${gw.http}/healthz`)).rejects.toThrow();
   });
 
   it('a gateway whose port is taken fails to start and cleans up', async () => {
@@ -61,6 +68,10 @@ describe('Drain and shutdown', () => {
     await second.close();
   });
 });
+
+function socketClosed(socket: Socket): Promise<void> {
+  return socket.closed ? Promise.resolve() : new Promise((resolve) => socket.once('close', () => resolve()));
+}
 
 function countResources(): Record<string, number> {
   const counts: Record<string, number> = {};

@@ -58,7 +58,10 @@ export class RedisKeys {
     return `${this.prefix}deadnodes`;
   }
 
-  /** String with a PX expiry of `nodeTtlMs`: present while the node is alive. */
+  /**
+   * String (the last heartbeat, epoch ms) with a PX expiry of `keyLifetimeMs(nodeTtlMs, checkMs)` (liveness.ts: two
+   * checks less than `nodeTtlMs`, at least half of it): present while the node is alive.
+   */
   node(id: NodeId): string {
     return `${this.prefix}node:${id}`;
   }
