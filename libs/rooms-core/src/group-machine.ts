@@ -1,4 +1,4 @@
-import { assertEvent, enqueueActions, fromCallback, setup } from 'xstate';
+import { enqueueActions, fromCallback, setup } from 'xstate';
 import type { Clock } from './clock.js';
 import { systemClock } from './clock.js';
 import type { GroupId, GroupState } from './types.js';
@@ -34,7 +34,8 @@ interface GroupContext {
   static: boolean;
   everActive: boolean;
   graceMs: number;
-  size: number;
+  /** Members at start only (decides the first state); afterwards each `SIZE` event carries the count. */
+  startSize: number;
   tickMs: number;
   listener: GroupLifecycleListener;
   clock: Clock;
@@ -76,7 +77,7 @@ export const GroupMachine = setup({
   guards: {
     hasMembers: ({ event }) => event.type === 'SIZE' && event.size > 0,
     isEmpty: ({ event }) => event.type === 'SIZE' && event.size === 0,
-    startsActive: ({ context }) => context.size > 0 || context.static,
+    startsActive: ({ context }) => context.startSize > 0 || context.static,
     wasActive: ({ context }) => context.everActive,
     expires: ({ context }) => !context.static,
   },
@@ -84,10 +85,6 @@ export const GroupMachine = setup({
     grace: ({ context }) => context.graceMs,
   },
   actions: {
-    recordSize: ({ context, event }) => {
-      assertEvent(event, 'SIZE');
-      context.size = event.size;
-    },
     reportExpiry: ({ context }) => context.listener.onGraceExpired(context.id),
     startTicker: enqueueActions(({ context, enqueue }) => {
       if (context.tickMs <= 0) return;
@@ -97,13 +94,12 @@ export const GroupMachine = setup({
   },
 }).createMachine({
   id: 'group',
-  // Context is mutated in place by `recordSize` (no `assign`): one object per group keeps the actor small.
   context: ({ input }) => ({
     id: input.id,
     static: input.static,
     everActive: input.everActive,
     graceMs: input.graceMs,
-    size: input.size,
+    startSize: input.size,
     tickMs: input.tickMs,
     listener: input.listener,
     clock: input.clock ?? systemClock,
@@ -112,7 +108,6 @@ export const GroupMachine = setup({
   initial: 'starting',
   on: {
     DISCARDED: '.discarded',
-    SIZE: { actions: 'recordSize' },
   },
   states: {
     starting: {
@@ -123,15 +118,15 @@ export const GroupMachine = setup({
       ],
     },
     created: {
-      on: { SIZE: { guard: 'hasMembers', target: 'active', actions: 'recordSize' }, RETRY: { target: 'created', reenter: true } },
+      on: { SIZE: { guard: 'hasMembers', target: 'active' }, RETRY: { target: 'created', reenter: true } },
       after: { grace: { guard: 'expires', actions: 'reportExpiry' } },
     },
     active: {
-      on: { SIZE: [{ guard: 'isEmpty', target: 'empty-grace', actions: 'recordSize' }, { actions: 'recordSize' }] },
+      on: { SIZE: { guard: 'isEmpty', target: 'empty-grace' } },
     },
     'empty-grace': {
       on: {
-        SIZE: [{ guard: 'hasMembers', target: 'active', actions: 'recordSize' }, { actions: 'recordSize' }],
+        SIZE: { guard: 'hasMembers', target: 'active' },
         RETRY: { target: 'empty-grace', reenter: true },
       },
       after: { grace: { guard: 'expires', actions: 'reportExpiry' } },

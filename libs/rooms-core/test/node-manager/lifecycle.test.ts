@@ -1,19 +1,10 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { expectRoomsError, registerAll, TestNodes } from '../support/nodes.js';
+import { describe, expect, it, vi } from 'vitest';
+import { expectRoomsError, registerAll, useFakeTimerNodes } from '../support/nodes.js';
 
 const GRACE = 5000;
 
 describe('NodeManager group lifecycle (fake timers)', () => {
-  let nodes: TestNodes;
-  beforeEach(() => {
-    vi.useFakeTimers();
-    nodes = new TestNodes();
-  });
-  afterEach(async () => {
-    await nodes.closeAll();
-    expect(vi.getTimerCount()).toBe(0);
-    vi.useRealTimers();
-  });
+  const nodes = useFakeTimerNodes();
 
   it('goes created -> active -> empty-grace -> discarded, then the id can be created anew', async () => {
     const { node } = await nodes.start({ emptyGraceMs: GRACE });

@@ -1,19 +1,10 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { registerAll, TestNodes } from '../support/nodes.js';
+import { describe, expect, it, vi } from 'vitest';
+import { registerAll, useFakeTimerNodes } from '../support/nodes.js';
 
 const WINDOW = 10_000;
 
 describe('NodeManager suspend and resume (fake timers)', () => {
-  let nodes: TestNodes;
-  beforeEach(() => {
-    vi.useFakeTimers();
-    nodes = new TestNodes();
-  });
-  afterEach(async () => {
-    await nodes.closeAll();
-    expect(vi.getTimerCount()).toBe(0);
-    vi.useRealTimers();
-  });
+  const nodes = useFakeTimerNodes();
 
   /** A node with s1 (plain) and s2 (resumable, token hash 'h2') both in group g. */
   async function twoMembers(id = 'A') {

@@ -1,18 +1,10 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { expectRoomsError, registerAll, TestNodes } from '../support/nodes.js';
+import { describe, expect, it, vi } from 'vitest';
+import { expectRoomsError, registerAll, useFakeTimerNodes } from '../support/nodes.js';
 
 const GRACE = 1000;
 
 describe('NodeManager static groups, drain and close', () => {
-  let nodes: TestNodes;
-  beforeEach(() => {
-    vi.useFakeTimers();
-    nodes = new TestNodes();
-  });
-  afterEach(async () => {
-    await nodes.closeAll();
-    vi.useRealTimers();
-  });
+  const nodes = useFakeTimerNodes();
 
   it('creates static groups at start, active and empty', async () => {
     const { node } = await nodes.start({ staticGroups: ['lobby', 'help'], emptyGraceMs: GRACE });

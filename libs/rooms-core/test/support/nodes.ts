@@ -1,6 +1,6 @@
 import { InMemoryReplicator, InMemoryStore, NodeManager } from '../../src/index.js';
 import type { NodeManagerOptions, RoomsError } from '../../src/index.js';
-import { expect } from 'vitest';
+import { afterEach, beforeEach, expect, vi } from 'vitest';
 import { RecordingDelivery } from './recording-delivery.js';
 
 /** A started node of a test with the port that records what it delivered. */
@@ -57,4 +57,28 @@ export async function expectRoomsError(promise: Promise<unknown>, code: RoomsErr
   );
   expect(error).toMatchObject({ name: 'RoomsError', code });
   return error as RoomsError;
+}
+
+/**
+ * Registers, in the calling `describe`, fake timers and a fresh `TestNodes` for every test, and after each test
+ * closes the nodes and checks that no timer is left. Returns a view that always reaches the current test's nodes.
+ */
+export function useFakeTimerNodes(): TestNodes {
+  let current: TestNodes | null = null;
+  beforeEach(() => {
+    vi.useFakeTimers();
+    current = new TestNodes();
+  });
+  afterEach(async () => {
+    await current?.closeAll();
+    expect(vi.getTimerCount()).toBe(0);
+    vi.useRealTimers();
+  });
+  return new Proxy({} as TestNodes, {
+    get: (_target, key) => {
+      if (!current) throw new Error('useFakeTimerNodes: used outside a test');
+      const value: unknown = Reflect.get(current, key);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(current) : value;
+    },
+  });
 }
