@@ -29,6 +29,8 @@ import type {
 
 /** How long an operation waits for the event of its own change before it resyncs the replica instead. */
 const EVENT_WAIT_MS = 5000;
+/** The `meta` of groups created without one: shared (and frozen) rather than an empty object per group. */
+const NO_META: Record<string, unknown> = Object.freeze({});
 /** How long a node keeps watching a group after its last local member left (the group lives on elsewhere). */
 const UNWATCH_DELAY_MS = 2000;
 
@@ -325,7 +327,7 @@ export class NodeManager {
       ttlMs: request.ttlMs ?? null,
       maxMembers: request.maxMembers ?? null,
       intervalMs: request.intervalMs ?? 0,
-      meta: request.meta ?? {},
+      meta: request.meta ?? NO_META,
       static: false,
     };
     const first = join && session !== null ? this.memberFor(session, request.data) : null;
@@ -802,7 +804,7 @@ export class NodeManager {
 
   private async ensureStatic(id: GroupId): Promise<void> {
     this.requireGroupId(id);
-    const spec: GroupSpec = { id, allowEmpty: true, ttlMs: null, maxMembers: null, intervalMs: 0, meta: {}, static: true };
+    const spec: GroupSpec = { id, allowEmpty: true, ttlMs: null, maxMembers: null, intervalMs: 0, meta: NO_META, static: true };
     try {
       this.adopt(await this.replicator.createGroup(spec, null));
     } catch (error) {
