@@ -1,6 +1,6 @@
 import type { GroupSnapshot, JoinOutcome, ReplicaHandler, Replicator, SessionRecord } from './replicator.js';
 import { InMemoryStore } from './in-memory-store.js';
-import type { GroupId, GroupMessage, GroupSpec, LeaveReason, MemberInfo, NodeId, SessionId } from './types.js';
+import type { DiscardReason, GroupId, GroupMessage, GroupSpec, LeaveReason, MemberInfo, NodeId, SessionId } from './types.js';
 
 /**
  * InMemoryReplicator: the replication port over an `InMemoryStore`, for embedded single-node use (the default) and
@@ -65,7 +65,7 @@ export class InMemoryReplicator implements Replicator {
     return this.store.publish(this.nodeId, group, from, data, self);
   }
 
-  async discard(group: GroupId, options: { ifEmpty: boolean; reason: 'empty' | 'admin' }): Promise<boolean> {
+  async discard(group: GroupId, options: { ifEmpty: boolean; reason: DiscardReason }): Promise<boolean> {
     return this.store.discard(this.nodeId, group, options.ifEmpty, options.reason);
   }
 

@@ -1,7 +1,7 @@
 import { RoomsError } from './errors.js';
 import type { Now } from './clock.js';
 import type { GroupSnapshot, ReplicaEvent, ReplicaHandler, SessionRecord } from './replicator.js';
-import type { GroupId, GroupMessage, GroupSpec, MemberInfo, NodeId, SessionId } from './types.js';
+import type { DiscardReason, GroupId, GroupMessage, GroupSpec, MemberInfo, NodeId, SessionId } from './types.js';
 
 type MessageEvent = Extract<ReplicaEvent, { type: 'message' }>;
 
@@ -220,7 +220,7 @@ export class InMemoryStore {
   }
 
   /** @internal */
-  discard(node: NodeId, id: GroupId, ifEmpty: boolean, reason: 'empty' | 'admin'): boolean {
+  discard(node: NodeId, id: GroupId, ifEmpty: boolean, reason: DiscardReason): boolean {
     this.check(node);
     const group = this.groups.get(id);
     if (!group || group.spec.static) return false;

@@ -16,6 +16,7 @@ import { MembershipRegistry } from './membership-registry.js';
 import type { GroupSnapshot, ReplicaEvent, ReplicaHandler, Replicator } from './replicator.js';
 import { SessionTable } from './session-table.js';
 import type {
+  DiscardReason,
   GroupId,
   GroupInfo,
   GroupMessage,
@@ -663,7 +664,7 @@ export class NodeManager {
     this.maybeRelease(local);
   }
 
-  private applyDiscarded(local: LocalGroup, reason: 'empty' | 'admin'): void {
+  private applyDiscarded(local: LocalGroup, reason: DiscardReason): void {
     if (reason === 'admin') this.deliver(local, { ev: 'discarded', group: local.id, reason: 'admin' }, null);
     for (const session of this.registry.dropGroup(local.id)) void this.saveSessionRecord(session);
     this.forget(local);

@@ -1,4 +1,4 @@
-import type { GroupId, GroupMessage, GroupSpec, LeaveReason, MemberInfo, NodeId, SessionId } from './types.js';
+import type { DiscardReason, GroupId, GroupMessage, GroupSpec, LeaveReason, MemberInfo, NodeId, SessionId } from './types.js';
 
 /**
  * An event of one group's ordered stream. Every change the store applies to a group is published as exactly one
@@ -18,7 +18,7 @@ export type ReplicaEvent =
       /** Deliver to the sender too. */
       self: boolean;
     }
-  | { type: 'discarded'; group: GroupId; v: number; reason: 'empty' | 'admin' };
+  | { type: 'discarded'; group: GroupId; v: number; reason: DiscardReason };
 
 /** A group's state as stored: the spec, every member, the latest offset and the version of the last event. */
 export interface GroupSnapshot {
@@ -134,7 +134,7 @@ export interface Replicator {
   /** Appends a message with the group's next offset and publishes it; `size` is the member count then. Rejects `GROUP_NOT_FOUND`. */
   publish(group: GroupId, from: SessionId | null, data: unknown, self: boolean): Promise<{ offset: number; size: number }>;
   /** Discards a group (with `ifEmpty`, only when it has no member). Resolves true when this call discarded it. */
-  discard(group: GroupId, options: { ifEmpty: boolean; reason: 'empty' | 'admin' }): Promise<boolean>;
+  discard(group: GroupId, options: { ifEmpty: boolean; reason: DiscardReason }): Promise<boolean>;
   /**
    * The group's messages after offset `since`, in order. `complete` is false when the bounded history no longer
    * holds every one of them (the caller must not pretend the replay is whole).
