@@ -1,6 +1,7 @@
 // Lint for every project: typescript-eslint's recommended rules plus Nx module boundaries.
-// Tags (in each project.json): rooms-core depends on nothing of ours; protocol on core; rooms-redis on core;
-// client on protocol; the gateway on the libs; tools on anything. `testing` (test infrastructure: Redis processes,
+// Tags (in each project.json): contract depends on nothing at all; rooms-core and protocol only on contract (so the
+// browser SDK, which depends on protocol and contract, never carries the kernel); rooms-redis on core; the gateway
+// on the libs; tools on anything. `testing` (test infrastructure: Redis processes,
 // free ports) depends on nothing of ours and may be used by the tests of redis, gateway and tools.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
@@ -23,13 +24,14 @@ export default tseslint.config(
           enforceBuildableLibDependency: false,
           allow: [],
           depConstraints: [
-            { sourceTag: 'scope:core', onlyDependOnLibsWithTags: [] },
+            { sourceTag: 'scope:contract', onlyDependOnLibsWithTags: [] },
+            { sourceTag: 'scope:core', onlyDependOnLibsWithTags: ['scope:contract'] },
             { sourceTag: 'scope:testing', onlyDependOnLibsWithTags: [] },
-            { sourceTag: 'scope:protocol', onlyDependOnLibsWithTags: ['scope:core'] },
-            { sourceTag: 'scope:redis', onlyDependOnLibsWithTags: ['scope:core', 'scope:testing'] },
-            { sourceTag: 'scope:client', onlyDependOnLibsWithTags: ['scope:protocol', 'scope:core'] },
-            { sourceTag: 'scope:gateway', onlyDependOnLibsWithTags: ['scope:core', 'scope:protocol', 'scope:redis', 'scope:testing'] },
-            { sourceTag: 'scope:tools', onlyDependOnLibsWithTags: ['scope:core', 'scope:protocol', 'scope:redis', 'scope:client', 'scope:gateway', 'scope:testing'] }
+            { sourceTag: 'scope:protocol', onlyDependOnLibsWithTags: ['scope:contract'] },
+            { sourceTag: 'scope:redis', onlyDependOnLibsWithTags: ['scope:contract', 'scope:core', 'scope:testing'] },
+            { sourceTag: 'scope:client', onlyDependOnLibsWithTags: ['scope:contract', 'scope:protocol'] },
+            { sourceTag: 'scope:gateway', onlyDependOnLibsWithTags: ['scope:contract', 'scope:core', 'scope:protocol', 'scope:redis', 'scope:testing'] },
+            { sourceTag: 'scope:tools', onlyDependOnLibsWithTags: ['scope:contract', 'scope:core', 'scope:protocol', 'scope:redis', 'scope:client', 'scope:gateway', 'scope:testing'] }
           ]
         }
       ]

@@ -1,5 +1,5 @@
 // Bundles the gateway for production: `node build.mjs` writes /dist/apps/gateway/main.js at the workspace root,
-// run with `node dist/apps/gateway/main.js`. Our own `@rooms/*` packages export TypeScript sources, so they are
+// run with `node dist/apps/gateway/main.js`. Our own `@rooms-kit/*` packages export TypeScript sources, so they are
 // bundled; every other package stays external and is loaded from node_modules at run time.
 import { build } from 'esbuild';
 import { fileURLToPath, URL } from 'node:url';
@@ -11,7 +11,7 @@ const externalDependencies = {
   name: 'external-dependencies',
   setup(builder) {
     builder.onResolve({ filter: /^[^./]/ }, (args) => {
-      if (args.path.startsWith('@rooms/')) return undefined;
+      if (args.path.startsWith('@rooms-kit/')) return undefined;
       return { path: args.path, external: true };
     });
   },

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { GroupId, NodeManager } from '@rooms/core';
-import { RoomsError, toRoomsError } from '@rooms/core';
+import type { GroupId, NodeManager } from '@rooms-kit/core';
+import { RoomsError, toRoomsError } from '@rooms-kit/core';
 import type { Logger } from 'pino';
 import { readBody, sendError, sendJson } from './http-responses.js';
 import { safeEqual } from './session-tokens.js';

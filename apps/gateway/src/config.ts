@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { isValidGroupId } from '@rooms/protocol';
-import { parseRedisUrl } from '@rooms/redis';
+import { isValidGroupId } from '@rooms-kit/protocol';
+import { parseRedisUrl } from '@rooms-kit/redis';
 
 /** Log levels `ROOMS_LOG_LEVEL` accepts (pino's, plus `silent`). */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;

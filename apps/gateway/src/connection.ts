@@ -1,8 +1,8 @@
 import type { Duplex } from 'node:stream';
-import type { GroupMessage, NodeManager } from '@rooms/core';
-import { RoomsError, toRoomsError } from '@rooms/core';
-import type { Request, Result, WelcomeEvent } from '@rooms/protocol';
-import { CloseCode, decodeRequest, encodeErrorReply, encodeEvent, encodeReply } from '@rooms/protocol';
+import type { GroupMessage, NodeManager } from '@rooms-kit/core';
+import { RoomsError, toRoomsError } from '@rooms-kit/core';
+import type { Request, Result, WelcomeEvent } from '@rooms-kit/protocol';
+import { CloseCode, decodeRequest, encodeErrorReply, encodeEvent, encodeReply } from '@rooms-kit/protocol';
 import type { Logger } from 'pino';
 import type { RawData, WebSocket } from 'ws';
 import type { Identity } from './auth.js';

@@ -1,5 +1,5 @@
-import type { DeliveryEvent, DeliveryPort, GroupId, SessionId } from '@rooms/core';
-import { encodeEvent, encodeMessageEvent } from '@rooms/protocol';
+import type { DeliveryEvent, DeliveryPort, GroupId, SessionId } from '@rooms-kit/core';
+import { encodeEvent, encodeMessageEvent } from '@rooms-kit/protocol';
 import type { GatewayStats } from './gateway-stats.js';
 import { OutboundFrame } from './outbound-frame.js';
 

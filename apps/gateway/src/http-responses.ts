@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ErrorCode, RoomsError } from '@rooms/core';
+import type { ErrorCode, RoomsError } from '@rooms-kit/core';
 
 /** The HTTP status of each catalog code in the admin API. */
 export const HTTP_STATUS: Record<ErrorCode, number> = {
@@ -14,6 +14,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   PAYLOAD_TOO_LARGE: 413,
   NODE_DRAINING: 503,
   UNAVAILABLE: 503,
+  SESSION_NOT_FOUND: 404,
   INTERNAL: 500,
 };
 

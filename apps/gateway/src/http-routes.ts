@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { RoomsError } from '@rooms/core';
+import { RoomsError } from '@rooms-kit/core';
 import type { Logger } from 'pino';
 import type { AdminApi } from './admin-api.js';
 import { sendError, sendJson, sendText } from './http-responses.js';

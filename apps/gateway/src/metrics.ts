@@ -1,6 +1,6 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { IntervalHistogram } from 'node:perf_hooks';
-import type { NodeManager } from '@rooms/core';
+import type { NodeManager } from '@rooms-kit/core';
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { GatewayStats } from './gateway-stats.js';
 

@@ -1,5 +1,5 @@
 import type { Writable } from 'node:stream';
-import { encodeBatch } from '@rooms/protocol';
+import { encodeBatch } from '@rooms-kit/protocol';
 import { OutboundFrame } from './outbound-frame.js';
 
 /**

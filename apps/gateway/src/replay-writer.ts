@@ -1,5 +1,5 @@
-import type { GroupMessage } from '@rooms/core';
-import { encodeMessageEvent } from '@rooms/protocol';
+import type { GroupMessage } from '@rooms-kit/core';
+import { encodeMessageEvent } from '@rooms-kit/protocol';
 import { OutboundFrame } from './outbound-frame.js';
 
 /** Most bytes of replayed frames queued at a time (further capped at a quarter of the slow-consumer limit). */

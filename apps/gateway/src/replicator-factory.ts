@@ -1,6 +1,6 @@
-import type { Replicator } from '@rooms/core';
-import { InMemoryReplicator } from '@rooms/core';
-import { RedisReplicator } from '@rooms/redis';
+import type { Replicator } from '@rooms-kit/core';
+import { InMemoryReplicator } from '@rooms-kit/core';
+import { RedisReplicator } from '@rooms-kit/redis';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from './config.js';
 

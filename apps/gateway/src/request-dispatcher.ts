@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { CreateRequest as KernelCreateRequest, GroupMessage, NodeManager } from '@rooms/core';
+import type { CreateRequest as KernelCreateRequest, GroupMessage, NodeManager } from '@rooms-kit/core';
 import type {
   BroadcastRequest,
   CreateRequest,
@@ -9,7 +9,7 @@ import type {
   LeaveRequest,
   Request,
   Result,
-} from '@rooms/protocol';
+} from '@rooms-kit/protocol';
 
 /** The connection a request runs for, as the dispatcher needs it. */
 export interface RequestOrigin {

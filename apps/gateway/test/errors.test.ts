@@ -1,4 +1,4 @@
-import { RoomsError } from '@rooms/core';
+import { RoomsError } from '@rooms-kit/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, adminCall, cleanup, startTestGateway } from './support/harness.js';
 import { upgradeStatus } from './support/test-client.js';

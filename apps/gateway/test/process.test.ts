@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePort } from '@rooms/testing';
+import { freePort } from '@rooms-kit/testing';
 import { cleanup, eventually, track } from './support/harness.js';
 import { TestClient } from './support/test-client.js';
 

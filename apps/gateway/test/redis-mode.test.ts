@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, adminCall, cleanup, eventually, startTestGateway, within } from './support/harness.js';
-import { RedisServer } from '@rooms/testing';
+import { RedisServer } from '@rooms-kit/testing';
 
 const redis = new RedisServer();
 

@@ -1,4 +1,4 @@
-import type { GroupMessage } from '@rooms/core';
+import type { GroupMessage } from '@rooms-kit/core';
 import { describe, expect, it } from 'vitest';
 import { OutboundFrame } from '../src/outbound-frame.js';
 import { OutboundQueue } from '../src/outbound-queue.js';

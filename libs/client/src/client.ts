@@ -1,4 +1,4 @@
-import { CloseCode, encodeRequest } from '@rooms/protocol';
+import { CloseCode, encodeRequest } from '@rooms-kit/protocol';
 import type {
   BroadcastResult,
   CreateResult,
@@ -20,7 +20,7 @@ import type {
   ServerEvent,
   ServerMessage,
   WelcomeEvent,
-} from '@rooms/protocol';
+} from '@rooms-kit/protocol';
 import { backoffDelay } from './backoff.js';
 import type { BackoffOptions } from './backoff.js';
 import { Connection } from './connection.js';

@@ -1,5 +1,5 @@
-import { ProtocolError, decodeServerFrame } from '@rooms/protocol';
-import type { ServerMessage } from '@rooms/protocol';
+import { ProtocolError, decodeServerFrame } from '@rooms-kit/protocol';
+import type { ServerMessage } from '@rooms-kit/protocol';
 import { ReadyState } from './websocket.js';
 import type { WebSocketConstructor, WebSocketLike } from './websocket.js';
 

@@ -1,4 +1,4 @@
-import type { ErrorCode, WireError } from '@rooms/protocol';
+import type { ErrorCode, WireError } from '@rooms-kit/protocol';
 
 /**
  * Codes of failures the client itself detects: the connection dropped while the request was pending, or the client

@@ -10,8 +10,8 @@ import {
   encodeEvent,
   encodeMessageEvent,
   encodeReply,
-} from '@rooms/protocol';
-import type { ErrorCode, Member, Request, Result } from '@rooms/protocol';
+} from '@rooms-kit/protocol';
+import type { ErrorCode, Member, Request, Result } from '@rooms-kit/protocol';
 
 const realSetTimeout = globalThis.setTimeout;
 const realClearTimeout = globalThis.clearTimeout;

@@ -1,4 +1,4 @@
-import { RoomsError } from '@rooms/core';
+import { RoomsError } from '@rooms-kit/contract';
 import { ValueErrorType } from '@sinclair/typebox/errors';
 import type { ValueError } from '@sinclair/typebox/errors';
 import { fieldCheckers } from './schemas.js';

@@ -1,4 +1,4 @@
-import type { WireError } from '@rooms/core';
+import type { WireError } from '@rooms-kit/contract';
 import type { Request, Result, ServerEvent } from './types.js';
 
 /**

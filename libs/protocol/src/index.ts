@@ -1,8 +1,8 @@
 /**
- * @rooms/protocol: the wire contract of PROTOCOL.md (v1) as types, constants, validation of everything a client
+ * @rooms-kit/protocol: the wire contract of PROTOCOL.md (v1) as types, constants, validation of everything a client
  * sends (server side) and of everything a server sends (client side), and encoders for every frame.
  */
-export type { ErrorCode, WireError } from '@rooms/core';
+export type { ErrorCode, WireError } from '@rooms-kit/contract';
 export {
   DISCARD_REASONS,
   EVENT_NAMES,
@@ -17,7 +17,7 @@ export {
   isValidGroupId,
 } from './constants.js';
 export type { DiscardReason, EventName, GroupState, LeaveReason, Op } from './constants.js';
-export { CloseCode } from './close-codes.js';
+export { CloseCode } from '@rooms-kit/contract';
 export { decodeRequest } from './decode.js';
 export type { DecodeResult } from './decode.js';
 export {

@@ -1,5 +1,5 @@
-import { isErrorCode } from '@rooms/core';
-import type { WireError } from '@rooms/core';
+import { isErrorCode } from '@rooms-kit/contract';
+import type { WireError } from '@rooms-kit/contract';
 import { DISCARD_REASONS, LEAVE_REASONS } from './constants.js';
 import { ProtocolError } from './protocol-error.js';
 import { frameText } from './text.js';

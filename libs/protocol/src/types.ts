@@ -1,4 +1,4 @@
-import type { WireError } from '@rooms/core';
+import type { WireError } from '@rooms-kit/contract';
 import type { DiscardReason, GroupState, LeaveReason, Op } from './constants.js';
 
 /** A JSON object (the `meta` of a group). Values are any JSON value. */

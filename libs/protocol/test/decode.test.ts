@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RoomsError } from '@rooms/core';
+import { RoomsError } from '@rooms-kit/contract';
 import { MAX_TTL_SECONDS, OPS, decodeRequest } from '../src/index.js';
 import type { DecodeResult } from '../src/index.js';
 

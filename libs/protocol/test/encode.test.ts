@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RoomsError } from '@rooms/core';
+import { RoomsError } from '@rooms-kit/contract';
 import {
   decodeRequest,
   decodeServerFrame,

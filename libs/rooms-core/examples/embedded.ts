@@ -1,4 +1,4 @@
-import { NodeManager, RoomsError } from '@rooms/core';
+import { NodeManager, RoomsError } from '@rooms-kit/core';
 
 // The delivery port gets each event once with the group's local sessions: here we just print them.
 const node = new NodeManager({

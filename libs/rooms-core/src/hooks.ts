@@ -1,4 +1,4 @@
-import { RoomsError } from './errors.js';
+import { RoomsError } from '@rooms-kit/contract';
 import type { GroupId, SessionId } from './types.js';
 
 /** The operations hooks can watch. */

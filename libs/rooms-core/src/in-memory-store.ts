@@ -1,4 +1,4 @@
-import { RoomsError } from './errors.js';
+import { RoomsError } from '@rooms-kit/contract';
 import type { Now } from './clock.js';
 import type { GroupSnapshot, ReplicaEvent, ReplicaHandler, SessionRecord } from './replicator.js';
 import type { DiscardReason, GroupId, GroupMessage, GroupSpec, MemberInfo, NodeId, SessionId } from './types.js';

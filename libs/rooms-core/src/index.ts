@@ -1,6 +1,15 @@
-export * from './errors.js';
+export {
+  ERROR_CATALOG,
+  ERROR_CODES,
+  GROUP_ID_PATTERN,
+  MAX_GROUP_ID_LENGTH,
+  RoomsError,
+  isErrorCode,
+  isValidGroupId,
+  toRoomsError,
+} from '@rooms-kit/contract';
+export type { ErrorCode, WireError } from '@rooms-kit/contract';
 export * from './types.js';
-export * from './group-id.js';
 export type { Clock, Now } from './clock.js';
 export { systemClock } from './clock.js';
 export type { Logger } from './logger.js';

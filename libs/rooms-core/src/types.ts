@@ -1,9 +1,6 @@
-/** A group's id. Validated at the edges (see `isValidGroupId`). */
-export type GroupId = string;
-/** A session's id; a member's id is its session's id. */
-export type SessionId = string;
-/** A node's id, unique per process start. */
-export type NodeId = string;
+import type { GroupId, GroupState, NodeId, SessionId } from '@rooms-kit/contract';
+
+export type { GroupId, GroupState, LeaveReason, NodeId, SessionId } from '@rooms-kit/contract';
 
 /** A group member as every node sees it. `data` is the payload it joined with. */
 export interface MemberInfo {
@@ -13,14 +10,8 @@ export interface MemberInfo {
   data?: unknown;
 }
 
-/** Why a member left a group (PROTOCOL.md `left.reason`). */
-export type LeaveReason = 'leave' | 'disconnect' | 'node-down' | 'kicked';
-
 /** Why a group was discarded: it stayed empty past its grace or ttl, or the admin / embedding program said so. */
 export type DiscardReason = 'empty' | 'admin';
-
-/** The lifecycle states a client can observe (`discarded` groups no longer exist). */
-export type GroupState = 'created' | 'active' | 'empty-grace';
 
 /** How a group is configured at create time. Everything but `id` is optional on the way in. */
 export interface GroupOptions {

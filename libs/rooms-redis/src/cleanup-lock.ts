@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { NodeId } from '@rooms/core';
+import type { NodeId } from '@rooms-kit/core';
 import type { RedisKeys } from './keys.js';
 import type { RedisCaller, ScriptRunner } from './script-runner.js';
 

@@ -1,4 +1,4 @@
-import { RoomsError } from '@rooms/core';
+import { RoomsError } from '@rooms-kit/core';
 
 /** Redis replies that mean a script itself failed (a bug), not that the store is unreachable. */
 const SCRIPT_FAILURE = /user_script|Error running script|Error compiling script|ERR.*script/i;

@@ -1,4 +1,4 @@
-import type { LeaveReason, MemberInfo, ReplicaEvent, SessionId } from '@rooms/core';
+import type { LeaveReason, MemberInfo, ReplicaEvent, SessionId } from '@rooms-kit/core';
 
 /**
  * The wire form of replica events on a group's channel: compact JSON objects shaped exactly like `ReplicaEvent`,

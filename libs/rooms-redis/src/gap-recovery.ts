@@ -1,4 +1,4 @@
-import type { GroupSnapshot, MemberInfo, NodeId, ReplicaEvent, SessionId } from '@rooms/core';
+import type { GroupSnapshot, MemberInfo, NodeId, ReplicaEvent, SessionId } from '@rooms-kit/core';
 import type { GroupWatch } from './group-watch.js';
 import type { StoredMessage } from './group-store.js';
 

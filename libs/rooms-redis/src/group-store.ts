@@ -1,5 +1,5 @@
-import { RoomsError } from '@rooms/core';
-import type { GroupId, GroupMessage, GroupSnapshot, GroupSpec, LeaveReason, Logger, MemberInfo, NodeId, SessionId } from '@rooms/core';
+import { RoomsError } from '@rooms-kit/core';
+import type { GroupId, GroupMessage, GroupSnapshot, GroupSpec, LeaveReason, Logger, MemberInfo, NodeId, SessionId } from '@rooms-kit/core';
 import { decodeStoredMember, encodeData, encodeMemberRest, encodeOptionalData } from './event-codec.js';
 import type { GroupKeys, RedisKeys } from './keys.js';
 import { asArray, asInt, asString, asStrings } from './replies.js';

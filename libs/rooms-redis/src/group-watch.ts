@@ -1,4 +1,4 @@
-import type { GroupId, GroupSnapshot, MemberInfo, ReplicaEvent, SessionId } from '@rooms/core';
+import type { GroupId, GroupSnapshot, MemberInfo, ReplicaEvent, SessionId } from '@rooms-kit/core';
 
 /**
  * GroupWatch: what this node knows of a group it watches, as the sequencer sees it: the version of the last event

@@ -1,4 +1,4 @@
-import type { GroupId, NodeId, SessionId } from '@rooms/core';
+import type { GroupId, NodeId, SessionId } from '@rooms-kit/core';
 
 /** The Redis keys of one group, all hash-tagged `{g:<id>}` so that one Lua script can touch them on Redis Cluster. */
 export interface GroupKeys {

@@ -1,4 +1,4 @@
-import type { GroupId, Logger, NodeId, Now } from '@rooms/core';
+import type { GroupId, Logger, NodeId, Now } from '@rooms-kit/core';
 import { CleanupLock } from './cleanup-lock.js';
 import type { GroupStore } from './group-store.js';
 import type { RedisKeys } from './keys.js';

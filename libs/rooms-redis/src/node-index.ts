@@ -1,4 +1,4 @@
-import type { GroupId, Logger, NodeId } from '@rooms/core';
+import type { GroupId, Logger, NodeId } from '@rooms-kit/core';
 import type { RedisKeys } from './keys.js';
 import { asInt } from './replies.js';
 import type { RedisCaller } from './script-runner.js';

@@ -1,4 +1,4 @@
-import type { Logger, NodeId, Now } from '@rooms/core';
+import type { Logger, NodeId, Now } from '@rooms-kit/core';
 
 /** Options of a `RedisReplicator`. Only `url` and `nodeId` are required. */
 export interface RedisReplicatorOptions {

@@ -1,6 +1,6 @@
 import { Cluster, Redis } from 'ioredis';
 import type { ClusterOptions, RedisOptions } from 'ioredis';
-import type { Logger, NodeId } from '@rooms/core';
+import type { Logger, NodeId } from '@rooms-kit/core';
 import { keySlot } from './key-slot.js';
 import type { RedisCaller } from './script-runner.js';
 import type { RedisTarget } from './redis-url.js';

@@ -1,4 +1,4 @@
-import { RoomsError, silentLogger } from '@rooms/core';
+import { RoomsError, silentLogger } from '@rooms-kit/core';
 import type {
   GroupId,
   GroupMessage,
@@ -14,7 +14,7 @@ import type {
   Replicator,
   SessionId,
   SessionRecord,
-} from '@rooms/core';
+} from '@rooms-kit/core';
 import { toStoreError, withDeadline } from './errors.js';
 import { decodeControl, decodeEvent } from './event-codec.js';
 import { recoveryDelayMs, recoveryEvents } from './gap-recovery.js';

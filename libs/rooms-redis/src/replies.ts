@@ -1,4 +1,4 @@
-import { RoomsError } from '@rooms/core';
+import { RoomsError } from '@rooms-kit/core';
 
 /**
  * Readers of raw Redis replies (as ioredis returns them: strings, integers, arrays, null). An unexpected shape is a

@@ -1,4 +1,4 @@
-import type { GroupId, Logger, NodeId, Now, SessionId, SessionRecord } from '@rooms/core';
+import type { GroupId, Logger, NodeId, Now, SessionId, SessionRecord } from '@rooms-kit/core';
 import { encodeControl } from './event-codec.js';
 import type { RedisKeys } from './keys.js';
 import { asArray, asInt, asString } from './replies.js';

@@ -1,4 +1,4 @@
-import type { GroupId, GroupSnapshot, ReplicaEvent } from '@rooms/core';
+import type { GroupId, GroupSnapshot, ReplicaEvent } from '@rooms-kit/core';
 import { GroupWatch } from './group-watch.js';
 
 /** What the table needs from the replicator. */

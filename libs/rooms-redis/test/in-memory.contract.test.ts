@@ -1,4 +1,4 @@
-import { InMemoryReplicator, InMemoryStore } from '@rooms/core';
+import { InMemoryReplicator, InMemoryStore } from '@rooms-kit/core';
 import { replicatorContract } from './replicator-contract.js';
 
 let run = 0;

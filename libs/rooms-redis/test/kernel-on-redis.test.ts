@@ -1,10 +1,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { NodeManager } from '@rooms/core';
-import type { DeliveryEvent, DeliveryPort, SessionId } from '@rooms/core';
+import { NodeManager } from '@rooms-kit/core';
+import type { DeliveryEvent, DeliveryPort, SessionId } from '@rooms-kit/core';
 import { RedisReplicator } from '../src/index.js';
-import { RedisServer } from '@rooms/testing';
+import { RedisServer } from '@rooms-kit/testing';
 import { nodeId } from './support/nodes.js';
-import { waitUntil } from '@rooms/testing';
+import { waitUntil } from '@rooms-kit/testing';
 
 /** Records what a node delivered, per session. */
 class Deliveries implements DeliveryPort {

@@ -1,8 +1,8 @@
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger } from '@rooms/core';
-import type { GroupId, GroupSpec } from '@rooms/core';
-import { RedisServer, waitUntil } from '@rooms/testing';
+import { silentLogger } from '@rooms-kit/core';
+import type { GroupId, GroupSpec } from '@rooms-kit/core';
+import { RedisServer, waitUntil } from '@rooms-kit/testing';
 import { CleanupLock } from '../src/cleanup-lock.js';
 import { GroupStore } from '../src/group-store.js';
 import { RedisKeys } from '../src/keys.js';

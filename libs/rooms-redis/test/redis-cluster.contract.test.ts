@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RoomsError } from '@rooms/core';
+import { RoomsError } from '@rooms-kit/core';
 import { RedisKeys, RedisReplicator } from '../src/index.js';
 import { keySlot } from '../src/key-slot.js';
 import { RecordingHandler } from './support/recording-handler.js';

@@ -1,9 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { RoomsError } from '@rooms/core';
-import type { GroupSnapshot, GroupSpec, MemberInfo } from '@rooms/core';
+import { RoomsError } from '@rooms-kit/core';
+import type { GroupSnapshot, GroupSpec, MemberInfo } from '@rooms-kit/core';
 import { RedisKeys } from '../src/index.js';
-import { RedisServer } from '@rooms/testing';
+import { RedisServer } from '@rooms-kit/testing';
 import { TestNodes } from './support/nodes.js';
 
 const server = new RedisServer();

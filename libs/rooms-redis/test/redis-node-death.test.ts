@@ -3,11 +3,11 @@ import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { GroupSpec, ReplicaEvent } from '@rooms/core';
+import type { GroupSpec, ReplicaEvent } from '@rooms-kit/core';
 import { RedisKeys } from '../src/index.js';
-import { RedisServer } from '@rooms/testing';
+import { RedisServer } from '@rooms-kit/testing';
 import { nodeId, TestNodes } from './support/nodes.js';
-import { waitUntil } from '@rooms/testing';
+import { waitUntil } from '@rooms-kit/testing';
 
 const server = new RedisServer();
 let prefix = 'death:';

@@ -1,13 +1,13 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Redis } from 'ioredis';
-import { RoomsError } from '@rooms/core';
-import type { GroupSpec, ReplicaEvent } from '@rooms/core';
+import { RoomsError } from '@rooms-kit/core';
+import type { GroupSpec, ReplicaEvent } from '@rooms-kit/core';
 import { RedisKeys, RedisReplicator } from '../src/index.js';
 import { WatchTable } from '../src/watch-table.js';
 import { RecordingHandler } from './support/recording-handler.js';
-import { freePort, RedisServer } from '@rooms/testing';
+import { freePort, RedisServer } from '@rooms-kit/testing';
 import { nodeId, RecordingLogger, TestNodes } from './support/nodes.js';
-import { waitUntil } from '@rooms/testing';
+import { waitUntil } from '@rooms-kit/testing';
 
 const server = new RedisServer();
 let prefix = '';

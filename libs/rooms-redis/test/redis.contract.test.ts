@@ -1,7 +1,7 @@
 import { afterAll, beforeAll } from 'vitest';
 import { RedisReplicator } from '../src/index.js';
 import { replicatorContract } from './replicator-contract.js';
-import { RedisServer } from '@rooms/testing';
+import { RedisServer } from '@rooms-kit/testing';
 
 const server = new RedisServer();
 let run = 0;

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { RoomsError } from '@rooms/core';
-import type { ErrorCode, GroupId, GroupSnapshot, GroupSpec, MemberInfo, ReplicaEvent, Replicator, SessionRecord } from '@rooms/core';
+import { RoomsError } from '@rooms-kit/core';
+import type { ErrorCode, GroupId, GroupSnapshot, GroupSpec, MemberInfo, ReplicaEvent, Replicator, SessionRecord } from '@rooms-kit/core';
 import { RecordingHandler } from './support/recording-handler.js';
 
 /** Options a contract test may ask of the store behind the nodes. */

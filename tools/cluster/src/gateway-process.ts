@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { freePort, waitUntil } from '@rooms/testing';
+import { freePort, waitUntil } from '@rooms-kit/testing';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const entry = fileURLToPath(new URL('../../../apps/gateway/src/main.ts', import.meta.url));

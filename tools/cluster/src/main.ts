@@ -3,7 +3,7 @@
  * and N gateway nodes on ports 8081, 8082, ... Ctrl-C (or SIGTERM) drains the nodes and stops Redis.
  */
 import { GatewayProcess } from './gateway-process.js';
-import { RedisServer } from '@rooms/testing';
+import { RedisServer } from '@rooms-kit/testing';
 
 const args = process.argv.slice(2);
 const basePortIndex = args.indexOf('--base-port');

@@ -8,7 +8,7 @@
  */
 import { GatewayProcess } from './gateway-process.js';
 import { ProtocolClient } from './protocol-client.js';
-import { RedisServer, waitUntil } from '@rooms/testing';
+import { RedisServer, waitUntil } from '@rooms-kit/testing';
 
 const arg = (name: string, fallback: number): number => {
   const index = process.argv.indexOf(`--${name}`);

@@ -1,5 +1,5 @@
 import { afterEach } from 'vitest';
-import { RedisServer } from '@rooms/testing';
+import { RedisServer } from '@rooms-kit/testing';
 import { GatewayProcess, ProtocolClient } from '../src/index.js';
 
 /** A running cluster for one test: one Redis, N gateway processes, and the clients the test opened. */

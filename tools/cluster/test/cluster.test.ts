@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import { waitUntil } from '@rooms/testing';
+import { waitUntil } from '@rooms-kit/testing';
 import type { ServerMessage } from '../src/index.js';
 import { startCluster } from './cluster-harness.js';
 

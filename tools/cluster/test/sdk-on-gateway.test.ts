@@ -1,9 +1,9 @@
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { RoomsClient, RoomsClientError } from '@rooms/client';
-import type { MessageEvent, WebSocketLike } from '@rooms/client';
-import { waitUntil } from '@rooms/testing';
+import { RoomsClient, RoomsClientError } from '@rooms-kit/client';
+import type { MessageEvent, WebSocketLike } from '@rooms-kit/client';
+import { waitUntil } from '@rooms-kit/testing';
 import { GatewayProcess } from '../src/index.js';
 
 // The SDK against a real gateway (its own suite uses a fake server): requests, events, errors, and a network drop

@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { RedisReplicator } from '../../src/index.js';
-import { RedisServer } from '@rooms/testing';
+import { RedisServer } from '@rooms-kit/testing';
 
 const kills = Number(process.argv[2] ?? 8);
 const ttl = Number(process.argv[3] ?? 3000);

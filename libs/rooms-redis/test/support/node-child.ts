@@ -5,7 +5,7 @@
  * groups, members and session on `onReconnected` (after a stall that outlived its liveness key, say) and then prints
  * `reasserted`.
  */
-import type { GroupSnapshot, MemberInfo, SessionRecord } from '@rooms/core';
+import type { GroupSnapshot, MemberInfo, SessionRecord } from '@rooms-kit/core';
 import { RedisReplicator } from '../../src/index.js';
 
 const env = (name: string): string => {

@@ -1,4 +1,4 @@
-import type { Logger } from '@rooms/core';
+import type { Logger } from '@rooms-kit/core';
 import { RedisReplicator } from '../../src/index.js';
 import type { RedisReplicatorOptions } from '../../src/index.js';
 import { RecordingHandler } from './recording-handler.js';

@@ -1,4 +1,4 @@
-import type { GroupId, NodeId, ReplicaEvent, ReplicaHandler, SessionId } from '@rooms/core';
+import type { GroupId, NodeId, ReplicaEvent, ReplicaHandler, SessionId } from '@rooms-kit/core';
 
 /** Everything a `RecordingHandler` saw, in order. */
 export type Recorded =

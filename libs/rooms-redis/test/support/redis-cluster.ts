@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
-import { RedisServer } from '@rooms/testing';
-import { waitUntil } from '@rooms/testing';
+import { RedisServer } from '@rooms-kit/testing';
+import { waitUntil } from '@rooms-kit/testing';
 
 const SLOTS = 16384;
 

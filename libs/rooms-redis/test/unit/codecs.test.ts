@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RoomsError } from '@rooms/core';
+import { RoomsError } from '@rooms-kit/core';
 import { decodeControl, decodeEvent, decodeStoredMember, encodeData, encodeMemberRest, encodeOptionalData } from '../../src/event-codec.js';
 import { toStoreError } from '../../src/errors.js';
 import { RedisKeys } from '../../src/keys.js';

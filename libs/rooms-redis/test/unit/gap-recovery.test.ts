@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { GroupSnapshot, MemberInfo, ReplicaEvent } from '@rooms/core';
+import type { GroupSnapshot, MemberInfo, ReplicaEvent } from '@rooms-kit/core';
 import { recoveryDelayMs, recoveryEvents } from '../../src/gap-recovery.js';
 import type { StoredMessage } from '../../src/group-store.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { GroupSnapshot, ReplicaEvent } from '@rooms/core';
+import type { GroupSnapshot, ReplicaEvent } from '@rooms-kit/core';
 import type { GroupWatch } from '../../src/group-watch.js';
 import { WatchTable } from '../../src/watch-table.js';
 

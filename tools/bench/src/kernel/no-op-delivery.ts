@@ -1,4 +1,4 @@
-import type { DeliveryEvent, DeliveryPort, SessionId } from '@rooms/core';
+import type { DeliveryEvent, DeliveryPort, SessionId } from '@rooms-kit/core';
 
 /**
  * NoOpDelivery: a `DeliveryPort` that writes nothing but still walks the recipient set the kernel hands it, the way a

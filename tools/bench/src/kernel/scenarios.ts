@@ -1,4 +1,4 @@
-import { NodeManager } from '@rooms/core';
+import { NodeManager } from '@rooms-kit/core';
 import { liveHeapBytes } from './heap.js';
 import { NoOpDelivery } from './no-op-delivery.js';
 

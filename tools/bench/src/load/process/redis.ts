@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { stopChild, track } from './children.js';
-import { freePort } from '@rooms/testing';
+import { freePort } from '@rooms-kit/testing';
 
 /** A redis-server this run started: on a free port of 127.0.0.1, no persistence. */
 export interface RedisProcess {

@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { childEnv, loadFile, tsxImportArgs } from '../paths.js';
 import type { StatsReply, StatsRequest } from '../servers/stats-agent.js';
 import { stopChild, track } from './children.js';
-import { freePort } from '@rooms/testing';
+import { freePort } from '@rooms-kit/testing';
 import { processCpuMicros, processRssBytes } from './proc-stats.js';
 
 /** How to start one server process. */

@@ -1,5 +1,5 @@
 /**
- * The error catalog of PROTOCOL.md: every error a client (or an embedding program) can see carries one of these
+ * The error catalog of the wire protocol (docs/protocol.md, "Error codes"): every error a client (or an embedding program) can see carries one of these
  * codes, a human message and whether retrying later may succeed (`temporary`).
  */
 export const ERROR_CATALOG = {
@@ -14,6 +14,7 @@ export const ERROR_CATALOG = {
   PAYLOAD_TOO_LARGE: { message: 'Payload too large', temporary: false },
   NODE_DRAINING: { message: 'This node is draining and takes no new groups', temporary: true },
   UNAVAILABLE: { message: 'The shared store cannot be reached', temporary: true },
+  SESSION_NOT_FOUND: { message: 'No such session', temporary: false },
   INTERNAL: { message: 'Internal error', temporary: false },
 } as const satisfies Record<string, { message: string; temporary: boolean }>;
 

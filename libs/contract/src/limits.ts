@@ -1,0 +1,29 @@
+/** Largest `interval` (ms of outbound buffering) a `create` may ask for. */
+export const MAX_INTERVAL_MS = 60_000;
+
+/**
+ * Largest `ttl` (seconds) a `create` may ask for: the longest delay a JavaScript timer can hold (2^31 - 1 ms, about
+ * 24.8 days). A longer timer would fire at once, so longer values are refused rather than silently misbehaving.
+ */
+export const MAX_TTL_SECONDS = 2_147_483;
+
+/** Longest session id a resume may name (ids the gateway issues are 22 characters). */
+export const MAX_SESSION_ID_LENGTH = 128;
+
+/**
+ * The defaults of the limits a node enforces, as documented with their environment variables: the largest frame
+ * (`ROOMS_MAX_PAYLOAD`, bytes), requests per second per connection (`ROOMS_RATE_LIMIT`, burst twice that), the
+ * slow-consumer limit (`ROOMS_MAX_OUTBOUND_BYTES`) and the groups a session may be in (`ROOMS_MAX_GROUPS_PER_SESSION`).
+ */
+export const DEFAULT_LIMITS = Object.freeze({
+  maxPayloadBytes: 65_536,
+  rateLimitPerSecond: 200,
+  maxOutboundBytes: 1_048_576,
+  maxGroupsPerSession: 1000,
+});
+
+/** A client that sends more than this many invalid requests within {@link INVALID_REQUEST_WINDOW_MS} is closed (4000). */
+export const MAX_INVALID_REQUESTS = 20;
+
+/** The window of {@link MAX_INVALID_REQUESTS}, ms. */
+export const INVALID_REQUEST_WINDOW_MS = 10_000;
