@@ -38,6 +38,21 @@ export default tseslint.config(
     }
   },
   {
+    // The browser SDK takes the protocol only through its client entry: the server entry carries the schema compiler.
+    files: ['libs/client/src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            { name: '@rooms-kit/protocol', message: 'Import @rooms-kit/protocol/client: the SDK must not carry the server-side validation.' },
+            { name: '@rooms-kit/protocol/server', message: 'Import @rooms-kit/protocol/client: the SDK must not carry the server-side validation.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // Examples import their own project by its package name, exactly as a user's program would.
     files: ['**/examples/**/*.ts'],
     rules: { '@nx/enforce-module-boundaries': 'off' }

@@ -1,4 +1,4 @@
-import type { ErrorCode, WireError } from '@rooms-kit/protocol';
+import type { ErrorCode, WireError } from '@rooms-kit/protocol/client';
 
 /**
  * Codes of failures the client itself detects: the connection dropped while the request was pending, or the client
@@ -48,4 +48,9 @@ export class RoomsClientError extends Error {
   static fromWire(error: WireError): RoomsClientError {
     return new RoomsClientError(error.code, error.message, error.temporary);
   }
+}
+
+/** The error of everything asked of a client after `close()`: `CLOSED`, not temporary. */
+export function closedError(): RoomsClientError {
+  return new RoomsClientError('CLOSED', 'the client is closed', false);
 }

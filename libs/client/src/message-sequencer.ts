@@ -1,4 +1,4 @@
-import type { JoinResult, MessageEvent } from '@rooms-kit/protocol';
+import type { JoinResult, MessageEvent } from '@rooms-kit/protocol/client';
 import { RoomsClientError } from './errors.js';
 import type { LostRange } from './errors.js';
 import type { OffsetTracker } from './offsets.js';

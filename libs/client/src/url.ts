@@ -1,4 +1,4 @@
-import { PROTOCOL_PATH } from '@rooms-kit/protocol';
+import { PROTOCOL_PATH } from '@rooms-kit/protocol/client';
 
 /**
  * The URL to open: `base` with `/v1` as path when it has none, `http(s):` turned into `ws(s):`, and each defined

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { WebSocket } from 'ws';
-import { encodeBatch, encodeErrorReply, encodeEvent, encodeMessageEvent, encodeReply } from '@rooms-kit/protocol';
+import { encodeBatch, encodeErrorReply, encodeEvent, encodeMessageEvent, encodeReply } from '@rooms-kit/protocol/server';
 import { RoomsClient, RoomsClientError } from '../src/index.js';
 import type { MessageEvent, RoomsClientEvents, RoomsClientOptions } from '../src/index.js';
 import { FakeServer, withTimeout } from './fake-server.js';

@@ -10,8 +10,8 @@ import {
   encodeEvent,
   encodeMessageEvent,
   encodeReply,
-} from '@rooms-kit/protocol';
-import type { ErrorCode, Member, Request, Result } from '@rooms-kit/protocol';
+} from '@rooms-kit/protocol/server';
+import type { ErrorCode, Member, Request, Result } from '@rooms-kit/protocol/server';
 
 const realSetTimeout = globalThis.setTimeout;
 const realClearTimeout = globalThis.clearTimeout;

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { WebSocket } from 'ws';
-import { encodeErrorReply, encodeMessageEvent, encodeReply } from '@rooms-kit/protocol';
-import type { Request } from '@rooms-kit/protocol';
+import { encodeErrorReply, encodeMessageEvent, encodeReply } from '@rooms-kit/protocol/server';
+import type { Request } from '@rooms-kit/protocol/server';
 import { RoomsClient } from '../src/index.js';
 import type { MessageEvent, RoomsClientError, RoomsClientOptions } from '../src/index.js';
 import { FakeServer, withTimeout } from './fake-server.js';

@@ -3,9 +3,9 @@ import { ValueErrorType } from '@sinclair/typebox/errors';
 import type { ValueError } from '@sinclair/typebox/errors';
 import { fieldCheckers } from './schemas.js';
 import type { FieldCheck } from './schemas.js';
-import { frameText } from './text.js';
-import type { RawFrame } from './text.js';
-import type { Request } from './types.js';
+import { frameText } from '../text.js';
+import type { RawFrame } from '../text.js';
+import type { Request } from '../types.js';
 
 /**
  * The outcome of {@link decodeRequest}: a valid request, or the error to reply with. `ref` is the request's `ref`

@@ -2,12 +2,12 @@ import { Type } from '@sinclair/typebox';
 import type { Static, TObject, TSchema } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { TypeCheck } from '@sinclair/typebox/compiler';
-import { GROUP_ID_PATTERN, MAX_GROUP_ID_LENGTH, MAX_INTERVAL_MS, MAX_TTL_SECONDS } from './constants.js';
-import type { Op } from './constants.js';
-import type { JsonObject, RequestFields } from './types.js';
+import { GROUP_ID_PATTERN, MAX_GROUP_ID_LENGTH, MAX_INTERVAL_MS, MAX_TTL_SECONDS } from '../constants.js';
+import type { Op } from '../constants.js';
+import type { JsonObject, RequestFields } from '../types.js';
 
 // Field schemas. `errorMessage` (a keyword TypeBox keeps but ignores) is the text of a BAD_REQUEST when the field
-// has the right JSON type but breaks a constraint; see describeError in decode.ts.
+// has the right JSON type but breaks a constraint; see describeFirstError in decode-request.ts.
 
 const GroupId = Type.String({
   minLength: 1,
@@ -70,8 +70,8 @@ export type FieldCheck = TypeCheck<TSchema>;
 let compiled: Map<string, FieldCheck> | undefined;
 
 /**
- * The compiled checkers, by op. Compiled on first use, not at import: compiling uses `new Function`, which a
- * browser page with a strict CSP forbids, and the client SDK imports this package without ever decoding requests.
+ * The compiled checkers, by op. Compiled on first use, not at import: compiling costs time and uses `new Function`
+ * (which a page with a strict CSP forbids), and a program may import the `.` entry without ever decoding requests.
  * A Map, so that ops like `__proto__` or `toString` are simply unknown.
  */
 export function fieldCheckers(): ReadonlyMap<string, FieldCheck> {

@@ -1,10 +1,10 @@
 import { isErrorCode } from '@rooms-kit/contract';
 import type { WireError } from '@rooms-kit/contract';
-import { DISCARD_REASONS, LEAVE_REASONS } from './constants.js';
+import { DISCARD_REASONS, LEAVE_REASONS } from '../constants.js';
 import { ProtocolError } from './protocol-error.js';
-import { frameText } from './text.js';
-import type { RawFrame } from './text.js';
-import type { ServerMessage } from './types.js';
+import { frameText } from '../text.js';
+import type { RawFrame } from '../text.js';
+import type { ServerMessage } from '../types.js';
 
 type Obj = Record<string, unknown>;
 

@@ -1,5 +1,5 @@
 import type { WireError } from '@rooms-kit/contract';
-import type { Request, Result, ServerEvent } from './types.js';
+import type { Result, ServerEvent } from '../types.js';
 
 /**
  * A success reply: `{"ref":n,"ok":true,...result}`. `result` must be a plain object without `ref` or `ok` keys
@@ -51,9 +51,4 @@ export function encodeMessageEventJson(group: string, from: string | null, dataJ
  */
 export function encodeBatch(frames: readonly string[]): string {
   return `[${frames.join(',')}]`;
-}
-
-/** A client request as one frame (what a client sends). */
-export function encodeRequest(request: Request): string {
-  return JSON.stringify(request);
 }
