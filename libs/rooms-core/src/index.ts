@@ -20,17 +20,29 @@ export { GroupMachine, visibleState } from './group-machine.js';
 export { MembershipRegistry } from './membership-registry.js';
 export type { AfterHook, BeforeHook, HookContext, HookOp } from './hooks.js';
 export { HookRegistry } from './hooks.js';
-export type {
-  GroupSnapshot,
-  JoinOutcome,
-  ReplicaEvent,
-  ReplicaHandler,
-  Replicator,
-  SessionRecord,
-} from './replicator.js';
-export type { InMemoryStoreOptions } from './in-memory-store.js';
-export { InMemoryStore } from './in-memory-store.js';
-export { InMemoryReplicator } from './in-memory-replicator.js';
+export type { Backend, BackendHandler } from './port/backend.js';
+export type { GroupLog, GroupSnapshot, JoinOutcome, ReplicaEvent } from './port/group-log.js';
+export type { SessionRecord, SessionStore, TakenSession, TakeOptions } from './port/session-store.js';
+export type { ClusterBus, SendOptions } from './port/cluster-bus.js';
+export { DEFAULT_SEND_TIMEOUT_MS } from './port/cluster-bus.js';
+export type { InMemoryStoreOptions } from './memory/in-memory-store.js';
+export { InMemoryStore } from './memory/in-memory-store.js';
+export { InMemoryBackend } from './memory/in-memory-backend.js';
+export type { Schedule, WatchTableHooks } from './replication/watch-table.js';
+export { WatchTable } from './replication/watch-table.js';
+export { GroupWatch } from './replication/group-watch.js';
+export type { StoredMessage } from './replication/gap-recovery.js';
+export { recoveryDelayMs, recoveryEvents } from './replication/gap-recovery.js';
+export type { GapRecovererOptions, RecoverySource } from './replication/gap-recoverer.js';
+export { GapRecoverer } from './replication/gap-recoverer.js';
+export type { LivenessObservation, LivenessPolicyOptions, LivenessVerdict } from './replication/liveness-policy.js';
+export { defaultCheckMs, LivenessPolicy } from './replication/liveness-policy.js';
+export type { TestApi } from './port-contract/test-api.js';
+export type { ContractCluster, ContractStoreOptions, MakeNodes } from './port-contract/fixtures.js';
+export { backendContract } from './port-contract/backend-contract.js';
+export type { Recorded } from './port-contract/recording-handler.js';
+export { RecordingHandler } from './port-contract/recording-handler.js';
+export { ContractAssertionError } from './port-contract/assertions.js';
 export { stateOfSnapshot } from './local-group.js';
 export type {
   CreateRequest,

@@ -1,7 +1,7 @@
 import type { Actor } from 'xstate';
 import type { GroupMachine } from './group-machine.js';
 import { visibleState } from './group-machine.js';
-import type { GroupSnapshot } from './replicator.js';
+import type { GroupSnapshot } from './port/group-log.js';
 import type { GroupId, GroupSpec, GroupState, MemberInfo, NodeId, SessionId } from './types.js';
 
 /**

@@ -8,12 +8,15 @@ import { GroupMachine } from './group-machine.js';
 import { isValidGroupId } from '@rooms-kit/contract';
 import type { HookContext } from './hooks.js';
 import { HookRegistry } from './hooks.js';
-import { InMemoryReplicator } from './in-memory-replicator.js';
 import { LocalGroup, stateOfSnapshot } from './local-group.js';
 import type { Logger } from './logger.js';
 import { silentLogger } from './logger.js';
+import { InMemoryBackend } from './memory/in-memory-backend.js';
 import { MembershipRegistry } from './membership-registry.js';
-import type { GroupSnapshot, ReplicaEvent, ReplicaHandler, Replicator } from './replicator.js';
+import type { NodeMessage } from './node-messages.js';
+import { parseNodeMessage } from './node-messages.js';
+import type { Backend, BackendHandler } from './port/backend.js';
+import type { GroupSnapshot, ReplicaEvent } from './port/group-log.js';
 import { SessionTable } from './session-table.js';
 import type {
   DiscardReason,
@@ -39,10 +42,10 @@ const UNWATCH_DELAY_MS = 2000;
 export interface NodeManagerOptions {
   /** Where events for this node's sessions go. */
   delivery: DeliveryPort;
-  /** This node's id; unique per process start. Default: a random id. */
+  /** This node's id; unique per process start. Default: a random id (the backend's id when a backend is given). */
   nodeId?: NodeId;
-  /** The replication port. Default: an `InMemoryReplicator` of its own (embedded single-node mode). */
-  replicator?: Replicator;
+  /** The backend (group log, session store, cluster bus). Default: an `InMemoryBackend` of its own (single node). */
+  backend?: Backend;
   /** How long an empty group is kept when it gave no `ttlMs`. Default 5000. */
   emptyGraceMs?: number;
   /** How long a suspended session may be resumed. Default 30000. */
@@ -120,18 +123,18 @@ export interface ResumeResult {
 
 /**
  * NodeManager: the kernel of one node. It keeps this node's sessions and their memberships (`MembershipRegistry`),
- * supervises one `GroupMachine` actor per group it watches, runs hooks, drives every change through the `Replicator`
- * and applies the replicated events it gets back, delivering member events to local sessions through the
- * `DeliveryPort`. Operations reject with `RoomsError` codes of PROTOCOL.md's catalog; nothing changes on a refusal.
+ * supervises one `GroupMachine` actor per group it watches, runs hooks, drives every change through the `Backend`
+ * (group log, session store; the cluster bus to reach other nodes' sessions) and applies the replicated events it gets
+ * back, delivering member events to local sessions through the `DeliveryPort`. Operations reject with `RoomsError` codes of PROTOCOL.md's catalog; nothing changes on a refusal.
  *
  * Embedding: `const node = new NodeManager({ delivery }); await node.start();` then register sessions and call the
- * operations. `close()` stops every actor, timer and the replicator.
+ * operations. `close()` stops every actor, timer and the backend.
  */
 export class NodeManager {
   readonly nodeId: NodeId;
   readonly hooks = new HookRegistry();
   readonly registry = new MembershipRegistry();
-  private readonly replicator: Replicator;
+  private readonly backend: Backend;
   private readonly delivery: DeliveryPort;
   private readonly clock: Clock;
   private readonly logger: Logger;
@@ -151,8 +154,8 @@ export class NodeManager {
 
   constructor(options: NodeManagerOptions) {
     this.options = options;
-    this.nodeId = options.replicator?.nodeId ?? options.nodeId ?? `node-${globalThis.crypto.randomUUID()}`;
-    this.replicator = options.replicator ?? new InMemoryReplicator(this.nodeId);
+    this.nodeId = options.backend?.nodeId ?? options.nodeId ?? `node-${globalThis.crypto.randomUUID()}`;
+    this.backend = options.backend ?? new InMemoryBackend(this.nodeId);
     this.delivery = options.delivery;
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? silentLogger;
@@ -180,11 +183,11 @@ export class NodeManager {
     return this.draining;
   }
 
-  /** Starts the replicator and creates the static groups. Resolves once the node can serve. */
+  /** Starts the backend and creates the static groups. Resolves once the node can serve. */
   async start(): Promise<void> {
     if (this.state !== 'new') throw new RoomsError('INTERNAL', 'a NodeManager starts once');
     this.state = 'starting';
-    await this.replicator.start(this.handler);
+    await this.backend.start(this.handler);
     for (const id of this.options.staticGroups ?? []) await this.ensureStatic(id);
     this.state = 'started';
   }
@@ -194,7 +197,7 @@ export class NodeManager {
     this.draining = true;
   }
 
-  /** Stops every actor, timer and the replicator. Idempotent; operations after it reject. */
+  /** Stops every actor, timer and the backend. Idempotent; operations after it reject. */
   close(): Promise<void> {
     this.closing ??= this.shutdown();
     return this.closing;
@@ -224,7 +227,7 @@ export class NodeManager {
     const groups = [...new Set([...this.registry.unregister(session), ...this.sessions.suspendedGroups(session)])];
     this.sessions.delete(session);
     await Promise.all(groups.map((group) => this.leaveInStore(group, session, reason)));
-    await this.replicator.dropSession(session).catch((error: unknown) => this.logger.warn({ err: error, session }, 'dropSession failed'));
+    await this.backend.sessions.drop(session).catch((error: unknown) => this.logger.warn({ err: error, session }, 'dropSession failed'));
   }
 
   /** Leaves every group of the session, which stays registered. */
@@ -260,10 +263,13 @@ export class NodeManager {
     const liveHere = this.registry.isRegistered(session) && !this.sessions.isSuspended(session);
     const options: { newTokenHash: string; expectedUser?: string | null } = { newTokenHash };
     if (expectedUser !== undefined) options.expectedUser = expectedUser;
-    const record = await this.replicator.takeSession(session, tokenHash, options);
-    if (!record) return null;
+    const taken = await this.backend.sessions.take(session, tokenHash, options);
+    if (!taken) return null;
+    const { record } = taken;
     // A reconnect before the old connection here was seen dead: that connection is replaced.
     if (liveHere) this.endedHere(session, 'taken');
+    // Held by another node: that node drops it (its connection too), before the rejoins below move the members.
+    if (taken.previousNode !== this.nodeId) this.tellTaken(taken.previousNode, session);
     this.registry.register(session);
     this.sessions.resume(session, record.user, newTokenHash);
     const result: ResumeResult = { groups: [], lost: [] };
@@ -273,14 +279,14 @@ export class NodeManager {
       try {
         const local = await this.hold(group);
         try {
-          const v = await this.replicator.rejoin(group, member);
+          const v = await this.backend.groups.rejoin(group, member);
           if (v === null) {
             result.lost.push(group);
             continue;
           }
           await this.settle(local, v);
           this.registry.touch(session, group);
-          const history = await this.replicator.history(group, since);
+          const history = await this.backend.groups.history(group, since);
           result.groups.push({ group, since, messages: history.messages, complete: history.complete });
         } finally {
           this.done(local);
@@ -332,7 +338,7 @@ export class NodeManager {
       static: false,
     };
     const first = join && session !== null ? this.memberFor(session, request.data) : null;
-    const snapshot = await this.replicator.createGroup(spec, first);
+    const snapshot = await this.backend.groups.createGroup(spec, first);
     if (request.tick) this.ticks.set(id, request.tick);
     const local = this.adopt(snapshot);
     if (first && !this.registry.add(id, first.id)) {
@@ -363,7 +369,7 @@ export class NodeManager {
       if (this.registry.has(group, session)) {
         result = { group, members: [...local.members.values()], already: true, offset: local.offset };
       } else {
-        const outcome = await this.replicator.join(group, this.memberFor(session, options.data));
+        const outcome = await this.backend.groups.join(group, this.memberFor(session, options.data));
         if (!outcome.already) await this.settle(local, outcome.v);
         // A session that went away while its join was in flight is removed again by `applyJoined`.
         if (outcome.already && this.registry.isRegistered(session)) this.registry.add(group, session);
@@ -394,7 +400,7 @@ export class NodeManager {
     }
     const local = await this.hold(group);
     try {
-      const v = await this.replicator.leave(group, session, 'leave', options.data);
+      const v = await this.backend.groups.leave(group, session, 'leave', options.data);
       if (v === null) {
         this.registry.remove(group, session);
         throw new RoomsError('NOT_MEMBER');
@@ -416,7 +422,7 @@ export class NodeManager {
    * members it was addressed to, on every node.
    */
   broadcast(session: SessionId, group: GroupId, data: unknown, options: { self?: boolean } = {}): Promise<PublishResult> {
-    // Not `async`: the hot path returns the replicator's promise with one `.then`, no extra await layers.
+    // Not `async`: the hot path returns the group log's promise with one `.then`, no extra await layers.
     if (!this.registry.has(group, session)) return this.refuseBroadcast(group);
     const self = options.self ?? false;
     try {
@@ -458,7 +464,7 @@ export class NodeManager {
     await this.before({ op: 'members', session, group });
     const local = this.groups.get(group);
     if (local) return [...local.members.values()];
-    const snapshot = await this.replicator.snapshot(group);
+    const snapshot = await this.backend.groups.snapshot(group);
     if (!snapshot) throw new RoomsError('GROUP_NOT_FOUND');
     return snapshot.members;
   }
@@ -472,7 +478,7 @@ export class NodeManager {
     if (local) {
       return { group, state: local.state, size: local.members.size, nodes: local.nodes(), meta: local.spec.meta, static: local.spec.static };
     }
-    const snapshot = await this.replicator.snapshot(group);
+    const snapshot = await this.backend.groups.snapshot(group);
     if (!snapshot) throw new RoomsError('GROUP_NOT_FOUND');
     const nodes = [...new Set(snapshot.members.map((m) => m.node))].sort();
     return { group, state: stateOfSnapshot(snapshot), size: snapshot.members.length, nodes, meta: snapshot.spec.meta, static: snapshot.spec.static };
@@ -490,28 +496,30 @@ export class NodeManager {
   async history(group: GroupId, since: number): Promise<{ messages: GroupMessage[]; complete: boolean }> {
     this.assertOpen();
     this.requireGroupId(group);
-    return this.replicator.history(group, since);
+    return this.backend.groups.history(group, since);
   }
 
   /** Ids of every group in the store (admin listing). */
   async listGroups(): Promise<GroupId[]> {
     this.assertOpen();
-    return this.replicator.listGroups();
+    return this.backend.groups.listGroups();
   }
 
   /** Discards a group now: its members get `discarded` (reason `admin`). Rejects `GROUP_NOT_FOUND`, and `FORBIDDEN` for static groups. */
   async discard(group: GroupId): Promise<void> {
     this.assertOpen();
     this.requireGroupId(group);
-    const snapshot = this.groups.get(group)?.spec ?? (await this.replicator.snapshot(group))?.spec;
+    const snapshot = this.groups.get(group)?.spec ?? (await this.backend.groups.snapshot(group))?.spec;
     if (!snapshot) throw new RoomsError('GROUP_NOT_FOUND');
     if (snapshot.static) throw new RoomsError('FORBIDDEN', 'static groups cannot be discarded');
-    if (!(await this.replicator.discard(group, { ifEmpty: false, reason: 'admin' }))) throw new RoomsError('GROUP_NOT_FOUND');
+    if (!(await this.backend.groups.discard(group, { ifEmpty: false, reason: 'admin' }))) throw new RoomsError('GROUP_NOT_FOUND');
   }
 
   /**
    * Ends a session as kicked, wherever it is held (this node or another): members see `left` with reason `kicked`,
-   * the holder gets `onSessionEnded(…, 'kicked')`, no resume. Resolves false for a session unknown everywhere.
+   * the holder gets `onSessionEnded(…, 'kicked')`, no resume. Resolves once the holder ended it (a session of a dead
+   * node just loses its record); false for a session unknown everywhere. Rejects `UNAVAILABLE` when the store or a
+   * live holder cannot be reached.
    */
   async kick(session: SessionId): Promise<boolean> {
     this.assertOpen();
@@ -519,7 +527,60 @@ export class NodeManager {
       await this.kickHere(session);
       return true;
     }
-    return this.replicator.kickSession(session);
+    const record = await this.backend.sessions.read(session);
+    if (!record) return false;
+    // A record that still names this node has nobody to tell: the session is not registered here any more.
+    if (record.node === this.nodeId) return true;
+    const message: NodeMessage = { type: 'kick', session };
+    try {
+      await this.backend.bus.send(record.node, message);
+    } catch (error) {
+      if (this.backend.bus.liveNodes().includes(record.node)) throw error;
+      // The holder is dead: its record just goes, so the session cannot be resumed elsewhere.
+      await this.backend.sessions.drop(session, record.node);
+    }
+    return true;
+  }
+
+  /** Tells the node a session was taken from (fire-and-forget): it forgets the session and drops its connection. */
+  private tellTaken(node: NodeId, session: SessionId): void {
+    const message: NodeMessage = { type: 'taken', session };
+    this.backend.bus.send(node, message).catch((error: unknown) => {
+      // A dead holder has nothing to forget.
+      if (this.backend.bus.liveNodes().includes(node)) this.logger.warn({ err: error, node, session }, 'telling the previous holder of a resumed session failed');
+      else this.logger.debug({ err: error, node, session }, 'the previous holder of a resumed session is gone');
+    });
+  }
+
+  /**
+   * A message of another node's kernel (see `NodeMessage`); the return value is the reply. Anything else is refused
+   * with `BAD_REQUEST` (logged here, once).
+   */
+  private onNodeMessage(from: NodeId, body: unknown): unknown {
+    const message = parseNodeMessage(body);
+    if (message === null) {
+      this.logger.warn({ from }, 'unknown node message refused');
+      throw new RoomsError('BAD_REQUEST', 'unknown node message');
+    }
+    if (message.type === 'kick') return this.kickFromNode(from, message.session);
+    // The session was resumed elsewhere: forget it here without `left` events; its `rejoined` moves the member.
+    const held = this.registry.isRegistered(message.session);
+    this.registry.unregister(message.session);
+    this.sessions.delete(message.session);
+    if (held) this.endedHere(message.session, 'taken');
+    return null;
+  }
+
+  /** Ends a session held here that another node kicked; resolves whether it was held here. */
+  private async kickFromNode(from: NodeId, session: SessionId): Promise<boolean> {
+    if (!this.registry.isRegistered(session)) return false;
+    try {
+      await this.kickHere(session);
+    } catch (error) {
+      this.logger.error({ err: error, session, from }, 'kick from another node failed');
+      throw error;
+    }
+    return true;
   }
 
   private async kickHere(session: SessionId): Promise<void> {
@@ -544,7 +605,7 @@ export class NodeManager {
 
   // ---- replication ---------------------------------------------------------------------------------------------
 
-  private readonly handler: ReplicaHandler = {
+  private readonly handler: BackendHandler = {
     onEvent: (event) => {
       try {
         this.apply(event);
@@ -566,17 +627,7 @@ export class NodeManager {
       this.storeAvailable = available;
       this.logger.warn({ available }, 'shared store availability changed');
     },
-    onSessionTaken: (session) => {
-      // The session was resumed elsewhere: forget it here without `left` events; its `rejoined` moves the member.
-      const held = this.registry.isRegistered(session);
-      this.registry.unregister(session);
-      this.sessions.delete(session);
-      if (held) this.endedHere(session, 'taken');
-    },
-    onSessionKicked: (session) => {
-      if (!this.registry.isRegistered(session)) return;
-      this.kickHere(session).catch((error: unknown) => this.logger.error({ err: error, session }, 'kick from another node failed'));
-    },
+    onNodeMessage: (from, body) => this.onNodeMessage(from, body),
   };
 
   private readonly lifecycle: GroupLifecycleListener = {
@@ -718,7 +769,7 @@ export class NodeManager {
     if (known) return known;
     let pending = this.acquiring.get(group);
     if (!pending) {
-      pending = this.replicator
+      pending = this.backend.groups
         .watch(group)
         .then((snapshot) => {
           if (!snapshot) throw new RoomsError('GROUP_NOT_FOUND');
@@ -778,7 +829,7 @@ export class NodeManager {
       local.releaseTimer = null;
       if (this.groups.get(local.id) !== local || !this.releasable(local)) return;
       this.forget(local);
-      this.replicator.unwatch(local.id).catch((error: unknown) => this.logger.warn({ err: error, group: local.id }, 'unwatch failed'));
+      this.backend.groups.unwatch(local.id).catch((error: unknown) => this.logger.warn({ err: error, group: local.id }, 'unwatch failed'));
     }, UNWATCH_DELAY_MS);
   }
 
@@ -791,7 +842,7 @@ export class NodeManager {
     const local = this.groups.get(group);
     if (!local) return;
     try {
-      const discarded = await this.replicator.discard(group, { ifEmpty: true, reason: 'empty' });
+      const discarded = await this.backend.groups.discard(group, { ifEmpty: true, reason: 'empty' });
       if (!discarded && this.groups.get(group) === local) {
         await this.resync(local);
         // Someone joined and left again meanwhile: the actor's grace is spent, so start another one.
@@ -807,7 +858,7 @@ export class NodeManager {
     this.requireGroupId(id);
     const spec: GroupSpec = { id, allowEmpty: true, ttlMs: null, maxMembers: null, intervalMs: 0, meta: NO_META, static: true };
     try {
-      this.adopt(await this.replicator.createGroup(spec, null));
+      this.adopt(await this.backend.groups.createGroup(spec, null));
     } catch (error) {
       if (!(error instanceof RoomsError) || error.code !== 'GROUP_EXISTS') throw error;
       await this.acquire(id);
@@ -816,7 +867,7 @@ export class NodeManager {
 
   /** Brings a replica in line with the store's snapshot, telling local members what they missed. */
   private async resync(local: LocalGroup): Promise<void> {
-    const snapshot = await this.replicator.watch(local.id);
+    const snapshot = await this.backend.groups.watch(local.id);
     if (this.groups.get(local.id) !== local) return;
     if (!snapshot) {
       this.applyDiscarded(local, 'empty');
@@ -839,7 +890,7 @@ export class NodeManager {
     const from = local.offset;
     let history: { messages: GroupMessage[]; complete: boolean };
     try {
-      history = await this.replicator.history(local.id, from);
+      history = await this.backend.groups.history(local.id, from);
     } catch (error) {
       this.logger.warn({ err: error, group: local.id }, 'could not read the history to fill a gap');
       return;
@@ -882,7 +933,7 @@ export class NodeManager {
         v: local.v,
         everActive: local.state !== 'created',
       }));
-      await this.replicator.reassert(mine);
+      await this.backend.groups.reassert(mine);
       for (const local of [...this.groups.values()]) await this.resync(local);
       for (const session of this.sessions.ids()) await this.saveSessionRecord(session);
     } catch (error) {
@@ -893,7 +944,7 @@ export class NodeManager {
   // ---- helpers -------------------------------------------------------------------------------------------------
 
   private publish(group: GroupId, from: SessionId | null, data: unknown, self: boolean): Promise<PublishResult> {
-    return this.replicator.publish(group, from, data, self).then(({ offset, size }) => {
+    return this.backend.groups.publish(group, from, data, self).then(({ offset, size }) => {
       const local = this.groups.get(group);
       if (local && offset > local.acknowledged) local.acknowledged = offset;
       return { recipients: from === null || self ? size : size - 1, offset };
@@ -902,7 +953,7 @@ export class NodeManager {
 
   private async leaveInStore(group: GroupId, session: SessionId, reason: LeaveReason): Promise<void> {
     try {
-      await this.replicator.leave(group, session, reason);
+      await this.backend.groups.leave(group, session, reason);
     } catch (error) {
       if (error instanceof RoomsError && error.code === 'GROUP_NOT_FOUND') return;
       this.logger.warn({ err: error, group, session }, 'leave refused by the store; retried until it takes it');
@@ -931,7 +982,7 @@ export class NodeManager {
     const record = this.sessions.record(session, this.nodeId, this.registry.groupsOf(session), (group) => this.groups.get(group)?.offset ?? 0);
     if (!record) return;
     try {
-      await this.replicator.saveSession(record);
+      await this.backend.sessions.save(record);
     } catch (error) {
       this.logger.warn({ err: error, session }, 'saving the session record failed');
     }
@@ -940,7 +991,7 @@ export class NodeManager {
   private async expireSession(session: SessionId): Promise<void> {
     try {
       // Only while the store still says the session is ours: a resume elsewhere may have won the race with this timer.
-      if (!(await this.replicator.dropSession(session, this.nodeId))) {
+      if (!(await this.backend.sessions.drop(session, this.nodeId))) {
         this.registry.unregister(session);
         this.sessions.delete(session);
         return;
@@ -961,7 +1012,7 @@ export class NodeManager {
 
   private async requireExists(group: GroupId): Promise<void> {
     if (this.groups.has(group)) return;
-    if (!(await this.replicator.snapshot(group))) throw new RoomsError('GROUP_NOT_FOUND');
+    if (!(await this.backend.groups.snapshot(group))) throw new RoomsError('GROUP_NOT_FOUND');
   }
 
   private requireRoomFor(session: SessionId): void {
@@ -1011,6 +1062,6 @@ export class NodeManager {
     for (const local of [...this.groups.values()]) this.forget(local);
     this.ticks.clear();
     this.hooks.clear();
-    await this.replicator.close();
+    await this.backend.close();
   }
 }

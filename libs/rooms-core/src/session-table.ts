@@ -1,5 +1,5 @@
 import type { Clock, Now } from './clock.js';
-import type { SessionRecord } from './replicator.js';
+import type { SessionRecord } from './port/session-store.js';
 import type { GroupId, NodeId, SessionId } from './types.js';
 
 interface SessionEntry {

@@ -1,11 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { InMemoryReplicator, NodeManager } from '../src/index.js';
-import type { ReplicaEvent, ReplicaHandler , InMemoryStore} from '../src/index.js';
+import { InMemoryBackend, NodeManager } from '../src/index.js';
+import type { BackendHandler, InMemoryStore, ReplicaEvent } from '../src/index.js';
 import { RecordingDelivery } from './support/recording-delivery.js';
 import { TestNodes, registerAll } from './support/nodes.js';
 
-/** An in-memory replicator whose node loses the events `lose` picks on their way (like a dropped pub/sub message). */
-class LossyReplicator extends InMemoryReplicator {
+/** An in-memory backend whose node loses the events `lose` picks on their way (like a dropped pub/sub message). */
+class LossyBackend extends InMemoryBackend {
   constructor(
     nodeId: string,
     store: InMemoryStore,
@@ -14,7 +14,7 @@ class LossyReplicator extends InMemoryReplicator {
     super(nodeId, store);
   }
 
-  override start(handler: ReplicaHandler): Promise<void> {
+  override start(handler: BackendHandler): Promise<void> {
     return super.start({ ...handler, onEvent: (event) => (this.lose(event) ? undefined : handler.onEvent(event)) });
   }
 }
@@ -33,7 +33,7 @@ afterEach(async () => {
 
 async function lossyNode(id: string, lose: (event: ReplicaEvent) => boolean): Promise<{ node: NodeManager; delivery: RecordingDelivery }> {
   const delivery = new RecordingDelivery();
-  const node = new NodeManager({ delivery, replicator: new LossyReplicator(id, nodes.store, lose) });
+  const node = new NodeManager({ delivery, backend: new LossyBackend(id, nodes.store, lose) });
   extra.push(node);
   await node.start();
   return { node, delivery };
@@ -88,22 +88,22 @@ describe('groups left empty by a dead node', () => {
 
 describe('a node wrongly declared dead', () => {
   it('keeps its connected members when it hears they left with node-down (its re-assert puts them back)', async () => {
-    let handler: ReplicaHandler | null = null;
-    class Capturing extends InMemoryReplicator {
-      override start(h: ReplicaHandler): Promise<void> {
+    let handler: BackendHandler | null = null;
+    class Capturing extends InMemoryBackend {
+      override start(h: BackendHandler): Promise<void> {
         handler = h;
         return super.start(h);
       }
     }
     const delivery = new RecordingDelivery();
-    const node = new NodeManager({ delivery, replicator: new Capturing('A', nodes.store) });
+    const node = new NodeManager({ delivery, backend: new Capturing('A', nodes.store) });
     extra.push(node);
     await node.start();
     await registerAll(node, 's1', 's2');
     await node.create('s1', { group: 'g' });
     await node.join('s2', 'g');
-    const v = (await nodes.store.snapshot('A', 'g'))?.v ?? 0;
-    (handler as ReplicaHandler | null)?.onEvent({ type: 'left', group: 'g', v: v + 1, member: { id: 's2', node: 'A' }, reason: 'node-down', size: 1 });
+    const v = nodes.store.groups.snapshot('A', 'g')?.v ?? 0;
+    (handler as BackendHandler | null)?.onEvent({ type: 'left', group: 'g', v: v + 1, member: { id: 's2', node: 'A' }, reason: 'node-down', size: 1 });
     expect(node.groupsOf('s2').groups).toEqual(['g']);
     expect(delivery.eventsOf('s1', 'left')).toEqual([]);
   });
@@ -115,9 +115,9 @@ describe('session records', () => {
     const b = await nodes.start({ id: 'B' });
     await a.node.registerSession('s1', { tokenHash: 'h1' });
     await a.node.suspendSession('s1', {});
-    await b.replicator.takeSession('s1', 'h1', { newTokenHash: 'h2' });
-    await a.replicator.saveSession({ id: 's1', node: 'A', tokenHash: 'h1', groups: {}, expiresAt: Date.now() + 1000, windowMs: 1000 });
-    expect(await b.replicator.takeSession('s1', 'h1')).toBeNull();
-    expect(await b.replicator.takeSession('s1', 'h2')).not.toBeNull();
+    await b.backend.sessions.take('s1', 'h1', { newTokenHash: 'h2' });
+    await a.backend.sessions.save({ id: 's1', node: 'A', tokenHash: 'h1', groups: {}, expiresAt: Date.now() + 1000, windowMs: 1000 });
+    expect(await b.backend.sessions.take('s1', 'h1')).toBeNull();
+    expect(await b.backend.sessions.take('s1', 'h2')).not.toBeNull();
   });
 });

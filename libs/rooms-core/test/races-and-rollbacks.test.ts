@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { InMemoryReplicator, InMemoryStore, NodeManager, RoomsError } from '../src/index.js';
-import type { Replicator } from '../src/index.js';
+import { InMemoryBackend, InMemoryStore, NodeManager, RoomsError } from '../src/index.js';
+import type { Backend } from '../src/index.js';
 import { RecordingDelivery } from './support/recording-delivery.js';
 import { TestNodes, registerAll } from './support/nodes.js';
 
@@ -92,17 +92,24 @@ describe('resume', () => {
     const store = new InMemoryStore();
     nodes = new TestNodes(store);
     const a = await nodes.start({ id: 'A' });
-    // B's replicator loses the store right after its first take of the session.
-    const inner = new InMemoryReplicator('B', store);
+    // B's backend loses the store right after its first take of the session.
+    const inner = new InMemoryBackend('B', store);
     let blips = 1;
-    const flaky: Replicator = Object.assign(Object.create(inner) as InMemoryReplicator, {
-      takeSession: async (session: string, hash: string) => {
-        const record = await inner.takeSession(session, hash);
-        if (blips-- > 0) store.setAvailable(false);
-        return record;
-      },
-    });
-    const b = new NodeManager({ delivery: new RecordingDelivery(), replicator: flaky });
+    const flaky: Backend = {
+      nodeId: inner.nodeId,
+      groups: inner.groups,
+      bus: inner.bus,
+      start: (handler) => inner.start(handler),
+      close: () => inner.close(),
+      sessions: Object.assign(Object.create(inner.sessions) as Backend['sessions'], {
+        take: async (session: string, hash: string) => {
+          const taken = await inner.sessions.take(session, hash);
+          if (blips-- > 0) store.setAvailable(false);
+          return taken;
+        },
+      }),
+    };
+    const b = new NodeManager({ delivery: new RecordingDelivery(), backend: flaky });
     await b.start();
     try {
       await a.node.registerSession('s1', { tokenHash: 'h1' });
@@ -133,8 +140,8 @@ describe('resume', () => {
     await a.node.registerSession('s1', { tokenHash: 'h1' });
     await a.node.suspendSession('s1', {});
     await b.node.resumeSession('s1', 'h1', 'h2');
-    expect(await a.replicator.dropSession('s1', 'A')).toBe(false);
-    expect(await b.replicator.dropSession('s1', 'B')).toBe(true);
+    expect(await a.backend.sessions.drop('s1', 'A')).toBe(false);
+    expect(await b.backend.sessions.drop('s1', 'B')).toBe(true);
   });
 });
 

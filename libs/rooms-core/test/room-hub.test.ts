@@ -16,7 +16,7 @@ describe('RoomHub behaviours of the NodeManager', () => {
   afterEach(() => nodes.closeAll());
 
   /** Checks that the registry's two indexes, the node's replica and the store agree on group `g`. */
-  async function expectConsistent({ node, replicator }: TestNode, group: string, sessions: string[]): Promise<void> {
+  async function expectConsistent({ node, backend }: TestNode, group: string, sessions: string[]): Promise<void> {
     const local = node.registry.sessionsOf(group);
     expect(local.size).toBe(sessions.length);
     for (const session of sessions) {
@@ -24,7 +24,7 @@ describe('RoomHub behaviours of the NodeManager', () => {
       expect(node.registry.groupsOf(session)).toEqual([group]);
     }
     const members = (await node.members(group)).map((m) => m.id).sort();
-    const stored = (await replicator.snapshot(group))?.members.map((m) => m.id).sort();
+    const stored = (await backend.groups.snapshot(group))?.members.map((m) => m.id).sort();
     expect(members).toEqual([...sessions].sort());
     expect(stored).toEqual(members);
     expect((await node.groupInfo(group)).size).toBe(sessions.length);
@@ -143,7 +143,7 @@ describe('RoomHub behaviours of the NodeManager', () => {
     expect(started.node.registry.groupsOf('c1')).toEqual(['room']);
     expect(started.node.registry.sessionsOf('room').size).toBe(2);
     expect((await started.node.members('room')).map((m) => m.id)).toEqual(['watcher', 'c1']);
-    expect((await started.replicator.snapshot('room'))?.members.map((m) => m.id)).toEqual(['watcher', 'c1']);
+    expect((await started.backend.groups.snapshot('room'))?.members.map((m) => m.id)).toEqual(['watcher', 'c1']);
     // One joined event, to the watcher.
     expect(delivery.calls).toBe(1);
   });

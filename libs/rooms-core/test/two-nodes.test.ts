@@ -88,7 +88,7 @@ describe('two nodes on one InMemoryStore', () => {
     expect(fulfilled).toHaveLength(3);
     expect(rejected).toHaveLength(7);
     for (const r of rejected) expect(r.reason).toMatchObject({ code: 'GROUP_FULL' });
-    const snapshot = await a.replicator.snapshot('g');
+    const snapshot = await a.backend.groups.snapshot('g');
     expect(snapshot?.members).toHaveLength(4);
     expect((await a.node.members('g')).map((m) => m.id).sort()).toEqual(snapshot?.members.map((m) => m.id).sort());
     expect((await b.node.members('g')).map((m) => m.id).sort()).toEqual(snapshot?.members.map((m) => m.id).sort());
@@ -151,7 +151,7 @@ describe('two nodes on one InMemoryStore', () => {
     nodes.store.wipe();
     nodes.store.setAvailable(true);
     await vi.waitFor(async () => {
-      expect((await a.replicator.snapshot('g'))?.members.map((m) => m.id).sort()).toEqual(['b1', 's1', 's2']);
+      expect((await a.backend.groups.snapshot('g'))?.members.map((m) => m.id).sort()).toEqual(['b1', 's1', 's2']);
     });
     expect(await a.node.listGroups()).toEqual(['g']);
     expect((await a.node.members('g')).map((m) => m.id).sort()).toEqual(['b1', 's1', 's2']);

@@ -2,7 +2,7 @@ import type { LeaveReason, MemberInfo, ReplicaEvent, SessionId } from '@rooms-ki
 
 /**
  * The wire form of replica events on a group's channel: compact JSON objects shaped exactly like `ReplicaEvent`,
- * written by the Lua scripts (see scripts.ts) from pieces this module encodes. Decoding validates every field, so a
+ * written by the Lua scripts (see group-scripts.ts) from pieces this module encodes. Decoding validates every field, so a
  * malformed message is recognised (and dropped by the caller) instead of reaching the kernel.
  */
 
@@ -76,24 +76,6 @@ export function decodeEvent(text: string): ReplicaEvent | null {
     default:
       return null;
   }
-}
-
-/** A control message to a node about one of its sessions: another node took it (resume) or kicked it. */
-export interface SessionControlMessage {
-  type: 'taken' | 'kicked';
-  session: SessionId;
-}
-
-/** JSON of a control message. */
-export function encodeControl(message: SessionControlMessage): string {
-  return JSON.stringify(message);
-}
-
-/** Parses a control message; null when malformed. */
-export function decodeControl(text: string): SessionControlMessage | null {
-  const value = parseJson(text);
-  if (!isObject(value) || (value.type !== 'taken' && value.type !== 'kicked') || typeof value.session !== 'string') return null;
-  return { type: value.type, session: value.session };
 }
 
 function parseMember(value: unknown): MemberInfo | null {

@@ -1,5 +1,5 @@
 import { RoomsError } from '@rooms-kit/core';
-import type { GroupId, GroupMessage, GroupSnapshot, GroupSpec, LeaveReason, Logger, MemberInfo, NodeId, SessionId } from '@rooms-kit/core';
+import type { GroupId, GroupSnapshot, GroupSpec, LeaveReason, Logger, MemberInfo, NodeId, SessionId, StoredMessage } from '@rooms-kit/core';
 import { decodeStoredMember, encodeData, encodeMemberRest, encodeOptionalData } from './event-codec.js';
 import type { GroupKeys, RedisKeys } from './keys.js';
 import { asArray, asInt, asString, asStrings } from './replies.js';
@@ -9,13 +9,10 @@ import type { GroupScriptName } from './scripts.js';
 /** How long a discarded group's last version is kept, so that a re-created group continues after it. */
 const TOMB_TTL_MS = 10 * 60_000;
 
-/** A message of the history with its `self` flag (deliver to the sender too). */
-export type StoredMessage = GroupMessage & { self: boolean };
-
-/** A group key a script may take; `state` always comes first (see scripts.ts). */
+/** A group key a script may take; `state` always comes first (see group-scripts.ts). */
 type GroupKeyName = Exclude<keyof GroupKeys, 'channel'>;
 
-/** The group keys each group script takes, in order (keys of other slots follow on single Redis: see scripts.ts). */
+/** The group keys each group script takes, in order (keys of other slots follow on single Redis: see group-scripts.ts). */
 const SCRIPT_KEYS: Record<GroupScriptName, readonly GroupKeyName[]> = {
   create: ['state', 'spec', 'members', 'history', 'nodes', 'tomb'],
   read: ['state', 'spec', 'members'],
@@ -30,13 +27,13 @@ const SCRIPT_KEYS: Record<GroupScriptName, readonly GroupKeyName[]> = {
 };
 
 /**
- * GroupStore: one method per group script (see scripts.ts), with the group's keys filled in and the reply parsed.
+ * GroupStore: one method per group script (see group-scripts.ts), with the group's keys filled in and the reply parsed.
  * Business refusals become `RoomsError` codes (`GROUP_EXISTS`, `GROUP_NOT_FOUND`, `GROUP_FULL`) or null; Redis
  * failures are left to the caller to map. Each method is one atomic step on Redis.
  *
  * On single Redis (`otherSlotsInScripts`) the scripts also keep the `groups` set and the node index
  * (`nodemembers:<node>`, see `NodeIndex`) in the same step; on Redis Cluster those live in other slots and the
- * replicator keeps them with commands of their own.
+ * backend keeps them with commands of their own.
  */
 export class GroupStore {
   constructor(

@@ -1,5 +1,5 @@
-export { RedisReplicator } from './redis-replicator.js';
-export type { RedisReplicatorOptions } from './options.js';
+export { RedisBackend } from './redis-backend.js';
+export type { RedisBackendOptions } from './options.js';
 export type { RedisTarget } from './redis-url.js';
 export { parseRedisUrl } from './redis-url.js';
 export { RedisKeys } from './keys.js';

@@ -23,7 +23,7 @@ export interface GroupKeys {
 }
 
 /**
- * Key naming of the Redis replicator. Every name starts with the prefix (default `rooms:`); group keys carry the
+ * Key naming of the Redis backend. Every name starts with the prefix (default `rooms:`); group keys carry the
  * hash tag `{g:<id>}` (group ids contain no braces, see `GROUP_ID_PATTERN`).
  */
 export class RedisKeys {
@@ -59,14 +59,14 @@ export class RedisKeys {
   }
 
   /**
-   * String (the last heartbeat, epoch ms) with a PX expiry of `keyLifetimeMs(nodeTtlMs, checkMs)` (liveness.ts: two
-   * checks less than `nodeTtlMs`, at least half of it): present while the node is alive.
+   * String (the last heartbeat, epoch ms) with a PX expiry of `LivenessPolicy.recordLifetimeMs` (two checks less
+   * than `nodeTtlMs`, at least half of it): present while the node is alive.
    */
   node(id: NodeId): string {
     return `${this.prefix}node:${id}`;
   }
 
-  /** Pub/sub channel (classic, also on Redis Cluster) of control messages for one node. */
+  /** Pub/sub channel (classic, also on Redis Cluster) of one node's cluster bus messages (see `BusEnvelope`). */
   control(id: NodeId): string {
     return `${this.prefix}node:${id}:ctl`;
   }

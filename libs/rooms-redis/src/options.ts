@@ -1,7 +1,8 @@
+import { defaultCheckMs } from '@rooms-kit/core';
 import type { Logger, NodeId, Now } from '@rooms-kit/core';
 
-/** Options of a `RedisReplicator`. Only `url` and `nodeId` are required. */
-export interface RedisReplicatorOptions {
+/** Options of a `RedisBackend`. Only `url` and `nodeId` are required. */
+export interface RedisBackendOptions {
   /** `redis://host:port` (one Redis) or `redis+cluster://h1:p1,h2:p2` (Redis Cluster, version 7 or later). */
   url: string;
   /** This node's id: unique per process start, never reused (no newline). */
@@ -17,7 +18,7 @@ export interface RedisReplicatorOptions {
   logger?: Logger;
   /** Prefix of every key and channel (no braces). Default `rooms:`. */
   keyPrefix?: string;
-  /** Wall clock for session expiry (epoch ms). Default `Date.now`. */
+  /** Wall clock for session expiry and liveness (epoch ms). Default `Date.now`. */
   now?: Now;
 }
 
@@ -26,7 +27,6 @@ export interface ResolvedOptions {
   url: string;
   nodeId: NodeId;
   nodeTtlMs: number;
-  heartbeatMs: number;
   livenessCheckMs: number;
   historySize: number;
   commandTimeoutMs: number;
@@ -35,7 +35,7 @@ export interface ResolvedOptions {
 }
 
 /** Applies the defaults and validates; throws a `TypeError` naming a bad option. */
-export function resolveOptions(options: RedisReplicatorOptions): ResolvedOptions {
+export function resolveOptions(options: RedisBackendOptions): ResolvedOptions {
   if (typeof options.nodeId !== 'string' || options.nodeId === '' || /[\n{}]/.test(options.nodeId)) {
     throw new TypeError('nodeId must be a non-empty string without newlines or braces');
   }
@@ -47,8 +47,7 @@ export function resolveOptions(options: RedisReplicatorOptions): ResolvedOptions
     url: options.url,
     nodeId: options.nodeId,
     nodeTtlMs,
-    heartbeatMs: Math.max(10, Math.floor(nodeTtlMs / 4)),
-    livenessCheckMs: positive('livenessCheckMs', options.livenessCheckMs ?? Math.max(50, Math.floor(nodeTtlMs / 10))),
+    livenessCheckMs: positive('livenessCheckMs', options.livenessCheckMs ?? defaultCheckMs(nodeTtlMs)),
     historySize: positive('historySize', options.historySize ?? 1000),
     commandTimeoutMs: positive('commandTimeoutMs', options.commandTimeoutMs ?? 1000),
     keyPrefix,

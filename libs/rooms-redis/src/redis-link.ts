@@ -31,7 +31,7 @@ const RESUBSCRIBE_BATCH = 500;
 const CONFIRM_RETRY_MS = 200;
 
 /**
- * RedisLink: the connections of one replicator and their health. On single Redis: a command connection and a
+ * RedisLink: the connections of one backend and their health. On single Redis: a command connection and a
  * subscriber connection; on Redis Cluster: one ioredis `Cluster` for commands, with sharded subscribers (SSUBSCRIBE,
  * one per shard) for group channels and a classic subscriber for control channels.
  *

@@ -1,4 +1,4 @@
-/** Where the replicator connects: one Redis (any URL ioredis accepts) or the seed nodes of a Redis Cluster. */
+/** Where the backend connects: one Redis (any URL ioredis accepts) or the seed nodes of a Redis Cluster. */
 export type RedisTarget =
   | { mode: 'single'; url: string }
   | { mode: 'cluster'; nodes: Array<{ host: string; port: number }>; username?: string; password?: string; tls: boolean };

@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { ScriptName } from './scripts.js';
 
-/** The one ioredis method the replicator needs: `Redis#call` and `Cluster#call` both fit (Cluster routes by key). */
+/** The one ioredis method the backend needs: `Redis#call` and `Cluster#call` both fit (Cluster routes by key). */
 export interface RedisCaller {
   call(command: string, ...args: Array<string | number>): Promise<unknown>;
 }
 
 /**
- * Runs the replicator's Lua scripts by SHA1 (EVALSHA), falling back to EVAL when the server does not know the script
+ * Runs the backend's Lua scripts by SHA1 (EVALSHA), falling back to EVAL when the server does not know the script
  * (first use, or a Redis restarted empty). Replies are returned as ioredis gives them.
  */
 export class ScriptRunner {

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { NodeManager } from '@rooms-kit/core';
 import type { DeliveryEvent, DeliveryPort, SessionId } from '@rooms-kit/core';
-import { RedisReplicator } from '../src/index.js';
+import { RedisBackend } from '../src/index.js';
 import { RedisServer } from '@rooms-kit/testing';
 import { nodeId } from './support/nodes.js';
 import { waitUntil } from '@rooms-kit/testing';
@@ -30,6 +30,8 @@ afterEach(async () => {
 interface KernelNode {
   node: NodeManager;
   delivery: Deliveries;
+  /** Sessions the kernel ended itself (`onSessionEnded`). */
+  ended: Array<[SessionId, string]>;
 }
 
 /** Two kernels on Redis, with a key prefix of their own. */
@@ -37,18 +39,19 @@ async function startTwo(): Promise<[KernelNode, KernelNode]> {
   test++;
   const [a, b] = await Promise.all(
     [0, 1].map(async () => {
-      const replicator = new RedisReplicator({ url: server.url, nodeId: nodeId('k'), keyPrefix: `kernel${test}:`, nodeTtlMs: 1000 });
+      const backend = new RedisBackend({ url: server.url, nodeId: nodeId('k'), keyPrefix: `kernel${test}:`, nodeTtlMs: 1000 });
       const delivery = new Deliveries();
-      const node = new NodeManager({ delivery, replicator, emptyGraceMs: 200 });
+      const ended: Array<[SessionId, string]> = [];
+      const node = new NodeManager({ delivery, backend, emptyGraceMs: 200, onSessionEnded: (session, reason) => ended.push([session, reason]) });
       managers.push(node);
       await node.start();
-      return { node, delivery };
+      return { node, delivery, ended };
     }),
   );
   return [a as KernelNode, b as KernelNode];
 }
 
-describe('NodeManager on RedisReplicator', () => {
+describe('NodeManager on RedisBackend', () => {
   it('one view across nodes: joins, broadcasts with the same offsets, leaves', async () => {
     const [a, b] = await startTwo();
     await a.node.registerSession('s1');
@@ -115,5 +118,34 @@ describe('NodeManager on RedisReplicator', () => {
     await b.node.leave('y', 'brief');
     await waitUntil('the group to be discarded', async () => (await a.node.listGroups()).length === 0, 5000);
     await expect(b.node.members('brief')).rejects.toMatchObject({ code: 'GROUP_NOT_FOUND' });
+  });
+
+  it('a session still connected on one node resumed on another is taken over: the old holder is told over the bus', async () => {
+    const [a, b] = await startTwo();
+    await a.node.registerSession('stay');
+    await a.node.registerSession('mover', { tokenHash: 'h1' });
+    await a.node.create('stay', { group: 'room' });
+    await a.node.join('mover', 'room');
+    expect(await b.node.resumeSession('mover', 'h1', 'h2')).toMatchObject({ lost: [] });
+    await waitUntil('a drops the taken session', () => a.ended.length > 0);
+    expect(a.ended).toEqual([['mover', 'taken']]);
+    expect(a.node.hasSession('mover')).toBe(false);
+    await waitUntil('stay sees the rejoin', () => a.delivery.of('stay').some((e) => e.ev === 'rejoined'));
+    expect(a.delivery.of('stay').filter((e) => e.ev === 'left')).toEqual([]);
+  });
+
+  it('a kick through one node ends a session held by the other before it resolves; a second kick finds nothing', async () => {
+    const [a, b] = await startTwo();
+    await a.node.registerSession('stay');
+    await a.node.registerSession('victim', { tokenHash: 'h1' });
+    await a.node.create('stay', { group: 'room' });
+    await a.node.join('victim', 'room');
+    expect(await b.node.kick('victim')).toBe(true);
+    expect(a.ended).toEqual([['victim', 'kicked']]);
+    expect(a.node.hasSession('victim')).toBe(false);
+    await waitUntil('stay sees the kick', () => a.delivery.of('stay').some((e) => e.ev === 'left'));
+    expect(a.delivery.of('stay').find((e) => e.ev === 'left')).toMatchObject({ member: { id: 'victim' }, reason: 'kicked' });
+    expect(await b.node.kick('victim')).toBe(false);
+    expect(await b.node.resumeSession('victim', 'h1', 'h2')).toBeNull();
   });
 });

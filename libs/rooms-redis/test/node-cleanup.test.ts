@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger } from '@rooms-kit/core';
+import { LivenessPolicy, silentLogger } from '@rooms-kit/core';
 import type { GroupId, GroupSpec } from '@rooms-kit/core';
 import { RedisServer, waitUntil } from '@rooms-kit/testing';
 import { CleanupLock } from '../src/cleanup-lock.js';
@@ -162,14 +162,10 @@ describe('NodeLiveness after its own key expired', () => {
     const logger = new RecordingLogger();
     const order: string[] = [];
     const liveness = new NodeLiveness({
-      nodeId: 'me',
-      nodeTtlMs: 600,
-      heartbeatMs: 50,
-      checkMs: 30,
+      policy: new LivenessPolicy({ nodeId: 'me', nodeTtlMs: 600, heartbeatMs: 50, checkMs: 30, deadRetentionMs: 60_000, now: Date.now }),
       keys,
       redis: raw,
       logger,
-      deadRetentionMs: 60_000,
       onNodeDown: () => undefined,
       cleanUp: async () => undefined,
       onExpired: () => order.push('onExpired'),

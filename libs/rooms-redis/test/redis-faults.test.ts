@@ -52,39 +52,41 @@ function commandTimedOut(error: RoomsError): boolean {
 const NEVER_MS = 10 * 60_000;
 const DOWN_TEST_TIMEOUT_MS = 15_000;
 
-describe('RedisReplicator while Redis is down', () => {
+describe('RedisBackend while Redis is down', () => {
   it(
     'rejects every call with UNAVAILABLE on the closed connection, not on the command timeout, and reports availability',
     async () => {
       newPrefix();
       const { node: a, handler: ha } = await nodes.add('a', { commandTimeoutMs: NEVER_MS });
-      await a.createGroup(spec('g'), { id: 's1', node: a.nodeId });
+      await a.groups.createGroup(spec('g'), { id: 's1', node: a.nodeId });
       await server.kill();
       // A call right after the kill, before the client may have noticed.
-      expect((await rejection(a.join('g', { id: 's2', node: a.nodeId }))).code).toBe('UNAVAILABLE');
+      expect((await rejection(a.groups.join('g', { id: 's2', node: a.nodeId }))).code).toBe('UNAVAILABLE');
       await ha.until((h) => h.records.some((r) => r.kind === 'availability' && !r.available), 'availability false');
       const calls: Array<Promise<unknown>> = [
-        a.createGroup(spec('g2'), null),
-        a.watch('g'),
-        a.snapshot('g'),
-        a.listGroups(),
-        a.join('g', { id: 's3', node: a.nodeId }),
-        a.leave('g', 's1', 'leave'),
-        a.rejoin('g', { id: 's1', node: a.nodeId }),
-        a.publish('g', 's1', 'x', false),
-        a.discard('g', { ifEmpty: false, reason: 'admin' }),
-        a.history('g', 0),
-        a.saveSession({ id: 'x', node: a.nodeId, tokenHash: 'h', groups: {}, expiresAt: null, windowMs: 1000 }),
-        a.takeSession('x', 'h'),
-        a.dropSession('x'),
-        a.reassert([{ spec: spec('g'), members: [], offset: 0, v: 0, everActive: false }]),
+        a.groups.createGroup(spec('g2'), null),
+        a.groups.watch('g'),
+        a.groups.snapshot('g'),
+        a.groups.listGroups(),
+        a.groups.join('g', { id: 's3', node: a.nodeId }),
+        a.groups.leave('g', 's1', 'leave'),
+        a.groups.rejoin('g', { id: 's1', node: a.nodeId }),
+        a.groups.publish('g', 's1', 'x', false),
+        a.groups.discard('g', { ifEmpty: false, reason: 'admin' }),
+        a.groups.history('g', 0),
+        a.sessions.save({ id: 'x', node: a.nodeId, tokenHash: 'h', groups: {}, expiresAt: null, windowMs: 1000 }),
+        a.sessions.take('x', 'h'),
+        a.sessions.drop('x'),
+        a.sessions.read('x'),
+        a.bus.send(a.nodeId, 'hello'),
+        a.groups.reassert([{ spec: spec('g'), members: [], offset: 0, v: 0, everActive: false }]),
       ];
       for (const error of await Promise.all(calls.map(rejection))) {
         expect(error.code).toBe('UNAVAILABLE');
         expect(error.temporary).toBe(true);
         expect(commandTimedOut(error)).toBe(false);
       }
-      expect(a.liveNodes()).toContain(a.nodeId);
+      expect(a.bus.liveNodes()).toContain(a.nodeId);
     },
     DOWN_TEST_TIMEOUT_MS,
   );
@@ -92,12 +94,12 @@ describe('RedisReplicator while Redis is down', () => {
   it('rejects UNAVAILABLE because of the command timeout when Redis stops answering', async () => {
     newPrefix();
     const { node: a, handler: ha } = await nodes.add('a', { commandTimeoutMs: 300 });
-    await a.createGroup(spec('g'), { id: 's1', node: a.nodeId });
+    await a.groups.createGroup(spec('g'), { id: 's1', node: a.nodeId });
     server.pause();
     try {
       // One command (ioredis's command timeout) and one operation of several round trips (its own deadline); the
       // connection stays open while the server is stopped, so only a timeout can reject them.
-      for (const error of [await rejection(a.publish('g', 's1', 'x', false)), await rejection(a.takeSession('x', 'h'))]) {
+      for (const error of [await rejection(a.groups.publish('g', 's1', 'x', false)), await rejection(a.sessions.take('x', 'h'))]) {
         expect(error.code).toBe('UNAVAILABLE');
         expect(commandTimedOut(error)).toBe(true);
       }
@@ -108,11 +110,11 @@ describe('RedisReplicator while Redis is down', () => {
   });
 });
 
-describe('RedisReplicator after Redis comes back', () => {
+describe('RedisBackend after Redis comes back', () => {
   it('reports availability, then onReconnected once every channel is subscribed again', async () => {
     const keys = new RedisKeys(newPrefix());
     const { node: a, handler: ha } = await nodes.add('a');
-    const snap = await a.createGroup(spec('watched'), { id: 's1', node: a.nodeId });
+    const snap = await a.groups.createGroup(spec('watched'), { id: 's1', node: a.nodeId });
     await server.kill();
     const raw = new Redis(server.url, { lazyConnect: true });
     // The moment a reports onReconnected, publish on the group's channel: a must already be subscribed to get it.
@@ -138,11 +140,11 @@ describe('RedisReplicator after Redis comes back', () => {
     const { node: b, handler: hb } = await nodes.add('b');
     const sa: MemberInfo = { id: 'sa', node: a.nodeId, data: { a: 1 } };
     const sb: MemberInfo = { id: 'sb', node: b.nodeId };
-    await a.createGroup(spec('room', { maxMembers: 10 }), sa);
-    await b.watch('room');
-    await b.join('room', sb);
-    for (let i = 1; i <= 5; i++) await a.publish('room', 'sa', i, false);
-    const before = (await a.snapshot('room')) as GroupSnapshot;
+    await a.groups.createGroup(spec('room', { maxMembers: 10 }), sa);
+    await b.groups.watch('room');
+    await b.groups.join('room', sb);
+    for (let i = 1; i <= 5; i++) await a.groups.publish('room', 'sa', i, false);
+    const before = (await a.groups.snapshot('room')) as GroupSnapshot;
     expect(before.offset).toBe(5);
     await hb.untilVersion('room', before.v);
     await ha.untilVersion('room', before.v);
@@ -150,19 +152,19 @@ describe('RedisReplicator after Redis comes back', () => {
     await server.restart();
     await ha.until((h) => h.records.some((r) => r.kind === 'reconnected'), 'a reconnected', 8000);
     await hb.until((h) => h.records.some((r) => r.kind === 'reconnected'), 'b reconnected', 8000);
-    expect(await a.snapshot('room')).toBeNull();
+    expect(await a.groups.snapshot('room')).toBeNull();
 
     // Each node re-asserts what it knows; b re-asserts first, with an older offset that must not pull it back.
-    await b.reassert([{ ...before, offset: 3 }]);
-    await a.reassert([before]);
-    const after = (await b.snapshot('room')) as GroupSnapshot;
+    await b.groups.reassert([{ ...before, offset: 3 }]);
+    await a.groups.reassert([before]);
+    const after = (await b.groups.snapshot('room')) as GroupSnapshot;
     expect(after.spec).toEqual(before.spec);
     expect([...after.members].sort((x, y) => x.id.localeCompare(y.id))).toEqual([sa, sb]);
     expect(after.offset).toBe(5);
     expect(after.v).toBeGreaterThan(before.v);
-    expect(await a.listGroups()).toEqual(['room']);
+    expect(await a.groups.listGroups()).toEqual(['room']);
 
-    const sent = await b.publish('room', 'sb', 'after', false);
+    const sent = await b.groups.publish('room', 'sb', 'after', false);
     expect(sent.offset).toBe(6);
     for (const h of [ha, hb]) {
       const message = await h.untilMessage('room', 6);

@@ -98,16 +98,16 @@ describe('a node that dies (SIGKILL)', () => {
     ttl = 3000;
     const { node: a, handler: ha } = await nodes.add('a');
     const { node: b, handler: hb } = await nodes.add('b');
-    await a.createGroup(spec('shared'), { id: 'sa', node: a.nodeId });
-    await b.watch('shared');
+    await a.groups.createGroup(spec('shared'), { id: 'sa', node: a.nodeId });
+    await b.groups.watch('shared');
     const childId = nodeId('child');
     const { proc } = await startChild(childId);
-    const own = await b.watch('own');
+    const own = await b.groups.watch('own');
     expect(own?.members).toEqual([{ id: 'c3', node: childId }]);
     await ha.untilVersion('shared', 3);
-    await waitUntil('a sees the child alive', () => a.liveNodes().includes(childId));
+    await waitUntil('a sees the child alive', () => a.bus.liveNodes().includes(childId));
     // Held by a live node: not resumable yet.
-    expect(await b.takeSession('child-session', 'wrong-hash')).toBeNull();
+    expect(await b.sessions.take('child-session', 'wrong-hash')).toBeNull();
 
     proc.kill('SIGKILL');
     const killedAt = Date.now();
@@ -121,8 +121,8 @@ describe('a node that dies (SIGKILL)', () => {
     );
     console.info(`[measure] SIGKILL -> last node-down left event: ${lastLeft - killedAt} ms (nodeTtlMs ${ttl})`);
     await hb.waitForEvent(isNodeDownLeave('c3'), 'c3 left its own group', 10_000);
-    expect((await a.snapshot('shared'))?.members).toEqual([{ id: 'sa', node: a.nodeId }]);
-    expect((await a.snapshot('own'))?.members).toEqual([]);
+    expect((await a.groups.snapshot('shared'))?.members).toEqual([{ id: 'sa', node: a.nodeId }]);
+    expect((await a.groups.snapshot('own'))?.members).toEqual([]);
     // One event per member, in version order (which member goes first is up to Redis' hash order).
     const left = ha.events('shared').filter((e): e is Extract<ReplicaEvent, { type: 'left' }> => e.type === 'left');
     expect(left.map((e) => [e.v, e.size, e.reason])).toEqual([
@@ -133,13 +133,13 @@ describe('a node that dies (SIGKILL)', () => {
       { id: 'c1', node: childId },
       { id: 'c2', node: childId, data: { from: 'child' } },
     ]);
-    expect(a.liveNodes()).not.toContain(childId);
+    expect(a.bus.liveNodes()).not.toContain(childId);
     // The child's own group is left without a member: the one survivor that cleaned up takes over its lifecycle.
     await waitUntil('one survivor told of the orphan', () => ha.orphans().length + hb.orphans().length > 0);
     expect([...ha.orphans(), ...hb.orphans()]).toEqual(['own']);
 
-    const taken = await b.takeSession('child-session', 'child-hash');
-    expect(taken).toMatchObject({ id: 'child-session', node: b.nodeId, groups: { shared: 0 }, expiresAt: null, windowMs: 30_000 });
+    const taken = await b.sessions.take('child-session', 'child-hash');
+    expect(taken).toMatchObject({ record: { id: 'child-session', node: b.nodeId, groups: { shared: 0 }, expiresAt: null, windowMs: 30_000 }, previousNode: childId });
   });
 });
 
@@ -149,7 +149,7 @@ describe('a node that stalls past its TTL (SIGSTOP, then SIGCONT)', () => {
     ttl = 1000;
     const keys = new RedisKeys(prefix);
     const { node: b, handler: hb } = await nodes.add('b');
-    await b.createGroup(spec('shared'), { id: 'sb', node: b.nodeId });
+    await b.groups.createGroup(spec('shared'), { id: 'sb', node: b.nodeId });
     const childId = nodeId('stalled');
     const child = await startChild(childId);
     await hb.until((h) => h.events('shared').filter((e) => e.type === 'joined').length === 2, 'c1 and c2 joined');
@@ -165,19 +165,19 @@ describe('a node that stalls past its TTL (SIGSTOP, then SIGCONT)', () => {
     child.proc.kill('SIGCONT');
     await child.printed('reasserted');
     await hb.until((h) => h.events('shared').filter((e) => e.type === 'joined').length === 4, 'c1 and c2 back');
-    const shared = await b.snapshot('shared');
+    const shared = await b.groups.snapshot('shared');
     expect(shared?.members.map((m) => m.id).sort()).toEqual(['c1', 'c2', 'sb']);
-    expect((await b.snapshot('own'))?.members).toEqual([{ id: 'c3', node: childId }]);
+    expect((await b.groups.snapshot('own'))?.members).toEqual([{ id: 'c3', node: childId }]);
     // Its session is live again (no death mark, no expiry), and the indexes the next cleanup needs are back.
     expect(await raw.hget(keys.session('child-session'), 'died')).toBe('');
     expect(await raw.pttl(keys.session('child-session'))).toBe(-1);
     expect((await raw.smembers(keys.nodeGroups(childId))).sort()).toEqual(['own', 'shared']);
     expect(await raw.sismember(keys.nodeSessions(childId), 'child-session')).toBe(1);
-    await waitUntil('b sees the child alive again', () => b.liveNodes().includes(childId));
+    await waitUntil('b sees the child alive again', () => b.bus.liveNodes().includes(childId));
 
     // When it really dies now, its members are removed again.
     child.proc.kill('SIGKILL');
     await hb.until((h) => h.events('shared').filter((e) => e.type === 'left' && e.reason === 'node-down').length === 4, 'c1 and c2 left again');
-    expect((await b.snapshot('shared'))?.members).toEqual([{ id: 'sb', node: b.nodeId }]);
+    expect((await b.groups.snapshot('shared'))?.members).toEqual([{ id: 'sb', node: b.nodeId }]);
   });
 });

@@ -1,7 +1,7 @@
-import { afterAll, beforeAll } from 'vitest';
-import { RedisReplicator } from '../src/index.js';
-import { replicatorContract } from './replicator-contract.js';
+import { afterAll, afterEach, beforeAll, describe, it } from 'vitest';
+import { backendContract } from '@rooms-kit/core';
 import { RedisServer } from '@rooms-kit/testing';
+import { RedisBackend } from '../src/index.js';
 
 const server = new RedisServer();
 let run = 0;
@@ -9,11 +9,11 @@ let run = 0;
 beforeAll(() => server.start(), 15_000);
 afterAll(() => server.stop());
 
-replicatorContract('RedisReplicator (single Redis)', (count, options) => {
+backendContract({ describe, it, afterEach }, 'RedisBackend (single Redis)', (count, options) => {
   run++;
   // A key prefix per test: every test starts from an empty store.
   return Array.from(
     { length: count },
-    (_, i) => new RedisReplicator({ url: server.url, nodeId: `redis-${run}-${i}`, keyPrefix: `t${run}:`, historySize: options.historySize ?? 1000 }),
+    (_, i) => new RedisBackend({ url: server.url, nodeId: `redis-${run}-${i}`, keyPrefix: `t${run}:`, historySize: options.historySize ?? 1000 }),
   );
 });

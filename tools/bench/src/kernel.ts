@@ -1,5 +1,5 @@
 /**
- * The kernel benchmark (`npx nx run bench:kernel`): NodeManager + in-memory replicator + a no-op delivery port,
+ * The kernel benchmark (`npx nx run bench:kernel`): NodeManager + in-memory backend + a no-op delivery port,
  * no network. Measures (a) group creation rate and heap per group at 100,000 groups of one member, (b) messages and
  * deliveries per second through a 100-member group, (c) joins + leaves per second, and prints a Markdown table.
  * Heap figures need `--expose-gc`: without it the script runs itself again with the flag.

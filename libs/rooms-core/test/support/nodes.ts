@@ -1,4 +1,4 @@
-import { InMemoryReplicator, InMemoryStore, NodeManager } from '../../src/index.js';
+import { InMemoryBackend, InMemoryStore, NodeManager } from '../../src/index.js';
 import type { NodeManagerOptions, RoomsError } from '../../src/index.js';
 import { afterEach, beforeEach, expect, vi } from 'vitest';
 import { RecordingDelivery } from './recording-delivery.js';
@@ -7,11 +7,11 @@ import { RecordingDelivery } from './recording-delivery.js';
 export interface TestNode {
   node: NodeManager;
   delivery: RecordingDelivery;
-  replicator: InMemoryReplicator;
+  backend: InMemoryBackend;
 }
 
-/** Options of `TestNodes.start`: any `NodeManagerOptions` but the delivery and replicator, plus the node id. */
-export type TestNodeOptions = Omit<Partial<NodeManagerOptions>, 'replicator' | 'nodeId'> & { id?: string };
+/** Options of `TestNodes.start`: any `NodeManagerOptions` but the delivery and backend, plus the node id. */
+export type TestNodeOptions = Omit<Partial<NodeManagerOptions>, 'backend' | 'nodeId'> & { id?: string };
 
 /**
  * TestNodes: starts nodes on one shared `InMemoryStore` and closes them all in `closeAll` (call it in `afterEach`),
@@ -30,12 +30,12 @@ export class TestNodes {
   /** Starts a node on the shared store, with a `RecordingDelivery` unless `delivery` is given. */
   async start(options: TestNodeOptions = {}): Promise<TestNode> {
     const { id, ...rest } = options;
-    const replicator = new InMemoryReplicator(id ?? `node-${++this.count}`, this.store);
+    const backend = new InMemoryBackend(id ?? `node-${++this.count}`, this.store);
     const delivery = new RecordingDelivery();
-    const node = new NodeManager({ delivery, ...rest, replicator });
+    const node = new NodeManager({ delivery, ...rest, backend });
     this.started.push(node);
     await node.start();
-    return { node, delivery, replicator };
+    return { node, delivery, backend };
   }
 
   /** Closes every node started here. */

@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { RedisReplicator } from '../../src/index.js';
+import { RedisBackend } from '../../src/index.js';
 import { RedisServer } from '@rooms-kit/testing';
 
 const kills = Number(process.argv[2] ?? 8);
@@ -14,17 +14,16 @@ const child = fileURLToPath(new URL('./node-child.ts', import.meta.url));
 const server = new RedisServer();
 await server.start();
 const lefts: Array<{ id: string; at: number }> = [];
-const survivor = new RedisReplicator({ url: server.url, nodeId: `survivor-${process.pid}`, keyPrefix: 'measure:', nodeTtlMs: ttl });
+const survivor = new RedisBackend({ url: server.url, nodeId: `survivor-${process.pid}`, keyPrefix: 'measure:', nodeTtlMs: ttl });
 await survivor.start({
   onEvent: (e) => void (e.type === 'left' && lefts.push({ id: e.member.id, at: Date.now() })),
   onNodeDown: () => undefined,
   onOrphans: () => undefined,
   onReconnected: () => undefined,
   onAvailability: () => undefined,
-  onSessionTaken: () => undefined,
-  onSessionKicked: () => undefined,
+  onNodeMessage: () => null,
 });
-await survivor.createGroup({ id: 'shared', allowEmpty: false, ttlMs: null, maxMembers: null, intervalMs: 0, meta: {}, static: false }, { id: 'sa', node: survivor.nodeId });
+await survivor.groups.createGroup({ id: 'shared', allowEmpty: false, ttlMs: null, maxMembers: null, intervalMs: 0, meta: {}, static: false }, { id: 'sa', node: survivor.nodeId });
 const results: number[] = [];
 for (let i = 0; i < kills; i++) {
   const env = { ...process.env, CHILD_NODE_ID: `victim-${process.pid}-${i}`, CHILD_REDIS_URL: server.url, CHILD_PREFIX: 'measure:' };

@@ -1,11 +1,11 @@
+import { RecordingHandler } from '@rooms-kit/core';
 import type { Logger } from '@rooms-kit/core';
-import { RedisReplicator } from '../../src/index.js';
-import type { RedisReplicatorOptions } from '../../src/index.js';
-import { RecordingHandler } from './recording-handler.js';
+import { RedisBackend } from '../../src/index.js';
+import type { RedisBackendOptions } from '../../src/index.js';
 
-/** A started replicator with its recording handler. */
+/** A started backend with its recording handler. */
 export interface TestNode {
-  node: RedisReplicator;
+  node: RedisBackend;
   handler: RecordingHandler;
 }
 
@@ -17,16 +17,16 @@ export function nodeId(label: string): string {
 }
 
 /**
- * Makes and starts replicators for one test: `add()` starts one (options merged over the defaults), `closeAll()`
+ * Makes and starts backends for one test: `add()` starts one (options merged over the defaults), `closeAll()`
  * closes every one still open (call it in `afterEach`).
  */
 export class TestNodes {
-  private readonly open: RedisReplicator[] = [];
+  private readonly open: RedisBackend[] = [];
 
-  constructor(private readonly defaults: () => Omit<RedisReplicatorOptions, 'nodeId'>) {}
+  constructor(private readonly defaults: () => Omit<RedisBackendOptions, 'nodeId'>) {}
 
-  async add(label: string, options: Partial<RedisReplicatorOptions> = {}): Promise<TestNode> {
-    const node = new RedisReplicator({ ...this.defaults(), nodeId: nodeId(label), ...options });
+  async add(label: string, options: Partial<RedisBackendOptions> = {}): Promise<TestNode> {
+    const node = new RedisBackend({ ...this.defaults(), nodeId: nodeId(label), ...options });
     const handler = new RecordingHandler(node.nodeId);
     this.open.push(node);
     await node.start(handler);

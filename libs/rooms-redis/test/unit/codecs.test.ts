@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { RoomsError } from '@rooms-kit/core';
-import { decodeControl, decodeEvent, decodeStoredMember, encodeData, encodeMemberRest, encodeOptionalData } from '../../src/event-codec.js';
+import { decodeEnvelope, encodeEnvelope } from '../../src/bus-codec.js';
+import { decodeEvent, decodeStoredMember, encodeData, encodeMemberRest, encodeOptionalData } from '../../src/event-codec.js';
 import { toStoreError } from '../../src/errors.js';
 import { RedisKeys } from '../../src/keys.js';
 import { parseRedisUrl } from '../../src/redis-url.js';
@@ -29,7 +30,7 @@ describe('event codec', () => {
     for (const text of bad) expect(decodeEvent(text), text).toBeNull();
   });
 
-  it('encodes members, payloads and control messages', () => {
+  it('encodes members and payloads', () => {
     // The stored rest carries neither the id (the hash field) nor the node (before the newline).
     expect(encodeMemberRest({ id: 's', node: 'n', user: 'u' })).toBe('{"user":"u"}');
     expect(encodeMemberRest({ id: 's', node: 'n' })).toBe('');
@@ -42,8 +43,32 @@ describe('event codec', () => {
     expect(encodeData(undefined)).toBe('null');
     expect(encodeOptionalData(undefined)).toBe('');
     expect(encodeOptionalData(null)).toBe('null');
-    expect(decodeControl('{"type":"taken","session":"s"}')).toEqual({ type: 'taken', session: 's' });
-    expect(decodeControl('{"type":"taken"}')).toBeNull();
+  });
+});
+
+describe('bus codec', () => {
+  it('round-trips requests and replies, and rejects malformed envelopes', () => {
+    const good = [
+      { t: 'req', id: 0, from: 'n1', body: { type: 'kick', session: 's' } },
+      { t: 'req', id: 1, from: 'n1' },
+      { t: 'rep', id: 2, ok: true, body: [1, null] },
+      { t: 'rep', id: 3, ok: true },
+      { t: 'rep', id: 4, ok: false, error: { code: 'FORBIDDEN', message: 'no' } },
+    ] as const;
+    for (const envelope of good) expect(decodeEnvelope(encodeEnvelope(envelope))).toEqual(envelope);
+    const bad = [
+      'nope',
+      '[]',
+      '{"t":"req","id":-1,"from":"n"}',
+      '{"t":"req","id":1.5,"from":"n"}',
+      '{"t":"req","id":1}',
+      '{"t":"rep","id":1}',
+      '{"t":"rep","id":1,"ok":false,"error":{"code":"NOPE","message":"x"}}',
+      '{"t":"rep","id":1,"ok":false,"error":{"code":"INTERNAL"}}',
+      '{"t":"other","id":1}',
+    ];
+    for (const text of bad) expect(decodeEnvelope(text), text).toBeNull();
+    expect(() => encodeEnvelope({ t: 'req', id: 5, from: 'n', body: 1n })).toThrow(TypeError);
   });
 });
 

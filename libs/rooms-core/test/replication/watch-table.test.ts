@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { GroupSnapshot, ReplicaEvent } from '@rooms-kit/core';
-import type { GroupWatch } from '../../src/group-watch.js';
-import { WatchTable } from '../../src/watch-table.js';
+import type { GroupSnapshot, GroupWatch, ReplicaEvent } from '../../src/index.js';
+import { WatchTable } from '../../src/index.js';
 
 function message(v: number, offset = v): ReplicaEvent {
   return { type: 'message', group: 'g', v, from: null, data: v, offset, self: false };

@@ -1,9 +1,10 @@
-import type { GroupId, GroupSnapshot, MemberInfo, ReplicaEvent, SessionId } from '@rooms-kit/core';
+import type { GroupSnapshot, ReplicaEvent } from '../port/group-log.js';
+import type { GroupId, MemberInfo, SessionId } from '../types.js';
 
 /**
- * GroupWatch: what this node knows of a group it watches, as the sequencer sees it: the version of the last event
- * handed to the kernel (`lastV`), the members and latest offset after it (to recover from a gap), and events held
- * back while a snapshot is being read.
+ * GroupWatch: what a backend knows of a group its node watches, as the sequencer (`WatchTable`) sees it: the version
+ * of the last event handed to the kernel (`lastV`), the members and latest offset after it (to recover from a gap),
+ * and events held back while a snapshot is being read.
  */
 export class GroupWatch {
   /** Version of the last event delivered, or of the snapshot the kernel was given. */
@@ -14,7 +15,7 @@ export class GroupWatch {
   members = new Map<SessionId, MemberInfo>();
   /** Reads in flight (watch, create, gap recovery): events are queued, not delivered, while > 0. */
   holds = 0;
-  /** Events received while held, in channel order. */
+  /** Events received while held, in arrival order. */
   queue: ReplicaEvent[] = [];
   /** A flush of `queue` is scheduled. */
   flushPending = false;
@@ -24,15 +25,16 @@ export class GroupWatch {
    * a store that is still being re-asserted.
    */
   stale = false;
-  /** Recoveries started since the last event received in order (the replicator backs off as it grows). */
+  /** Recoveries started since the last event received in order (the recovery backs off as it grows). */
   recoveries = 0;
   /** A snapshot was handed out for this watch at least once. */
   established = false;
-  /** Settles once the channel subscription is acknowledged. */
+  /** Settles once the backend's subscription to the group's events is acknowledged. */
   subscribed: Promise<void> = Promise.resolve();
 
   constructor(
     readonly group: GroupId,
+    /** Where the backend receives the group's events (a pub/sub channel, a subject). */
     readonly channel: string,
   ) {}
 

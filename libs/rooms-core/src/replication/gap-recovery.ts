@@ -1,6 +1,9 @@
-import type { GroupSnapshot, MemberInfo, NodeId, ReplicaEvent, SessionId } from '@rooms-kit/core';
+import type { GroupSnapshot, ReplicaEvent } from '../port/group-log.js';
+import type { GroupMessage, MemberInfo, NodeId, SessionId } from '../types.js';
 import type { GroupWatch } from './group-watch.js';
-import type { StoredMessage } from './group-store.js';
+
+/** A message of a group's history with its `self` flag (deliver to the sender too), as a recovery replays it. */
+export type StoredMessage = GroupMessage & { self: boolean };
 
 /**
  * How long the `attempt`-th recovery in a row of one group (without an event received in order between them) waits

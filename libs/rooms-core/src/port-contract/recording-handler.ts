@@ -1,4 +1,6 @@
-import type { GroupId, NodeId, ReplicaEvent, ReplicaHandler, SessionId } from '@rooms-kit/core';
+import type { BackendHandler } from '../port/backend.js';
+import type { ReplicaEvent } from '../port/group-log.js';
+import type { GroupId, NodeId } from '../types.js';
 
 /** Everything a `RecordingHandler` saw, in order. */
 export type Recorded =
@@ -7,15 +9,17 @@ export type Recorded =
   | { kind: 'orphans'; groups: GroupId[]; at: number }
   | { kind: 'reconnected'; at: number }
   | { kind: 'availability'; available: boolean; at: number }
-  | { kind: 'sessionTaken'; session: SessionId; at: number }
-  | { kind: 'sessionKicked'; session: SessionId; at: number };
+  | { kind: 'nodeMessage'; from: NodeId; body: unknown; at: number };
 
 /**
- * RecordingHandler: a `ReplicaHandler` that records every call, with waits that resolve when a condition over the
- * records holds (and fail with a description of what was recorded after a timeout).
+ * RecordingHandler: a `BackendHandler` that records every call, with waits that resolve when a condition over the
+ * records holds (and fail with a description of what was recorded after a timeout). Bus messages are answered by
+ * `respond` (null by default).
  */
-export class RecordingHandler implements ReplicaHandler {
+export class RecordingHandler implements BackendHandler {
   readonly records: Recorded[] = [];
+  /** Answers `onNodeMessage`, after recording: its return value (or thrown error) is the reply. */
+  respond: (from: NodeId, body: unknown) => unknown = () => null;
   /** Called on `onReconnected`, after recording (tests use it to act at that moment). */
   onReconnectedHook: (() => void) | null = null;
   /** Called on `onAvailability`, after recording (tests use it to act at that moment). */
@@ -36,11 +40,6 @@ export class RecordingHandler implements ReplicaHandler {
     this.push({ kind: 'orphans', groups: [...groups], at: Date.now() });
   }
 
-  /** Every group reported by `onOrphans`, in order. */
-  orphans(): GroupId[] {
-    return this.records.flatMap((r) => (r.kind === 'orphans' ? r.groups : []));
-  }
-
   onReconnected(): void {
     this.push({ kind: 'reconnected', at: Date.now() });
     this.onReconnectedHook?.();
@@ -51,12 +50,19 @@ export class RecordingHandler implements ReplicaHandler {
     this.onAvailabilityHook?.(available);
   }
 
-  onSessionKicked(session: SessionId): void {
-    this.push({ kind: 'sessionKicked', session, at: Date.now() });
+  onNodeMessage(from: NodeId, body: unknown): unknown {
+    this.push({ kind: 'nodeMessage', from, body, at: Date.now() });
+    return this.respond(from, body);
   }
 
-  onSessionTaken(session: SessionId): void {
-    this.push({ kind: 'sessionTaken', session, at: Date.now() });
+  /** Every group reported by `onOrphans`, in order. */
+  orphans(): GroupId[] {
+    return this.records.flatMap((r) => (r.kind === 'orphans' ? r.groups : []));
+  }
+
+  /** The bodies of the bus messages received (from `from` only, when given), in arrival order. */
+  messages(from?: NodeId): unknown[] {
+    return this.records.flatMap((r) => (r.kind === 'nodeMessage' && (from === undefined || r.from === from) ? [r.body] : []));
   }
 
   /** The events received, optionally of one group only. */

@@ -1,5 +1,4 @@
-import type { GroupId, Logger, NodeId, Now, SessionId, SessionRecord } from '@rooms-kit/core';
-import { encodeControl } from './event-codec.js';
+import type { GroupId, Logger, NodeId, Now, SessionId, SessionRecord, TakenSession, TakeOptions } from '@rooms-kit/core';
 import type { RedisKeys } from './keys.js';
 import { asArray, asInt, asString } from './replies.js';
 import type { RedisCaller, ScriptRunner } from './script-runner.js';
@@ -8,13 +7,13 @@ import type { RedisCaller, ScriptRunner } from './script-runner.js';
 const TAKE_ATTEMPTS = 3;
 
 /**
- * SessionStore: resumable session records in Redis, one hash per session (`rooms:session:<id>`: `rec` = user and
+ * SessionRecords: resumable session records in Redis, one hash per session (`rooms:session:<id>`: `rec` = user and
  * groups as JSON; `node`; `tok` = token hash; `exp` = expiresAt or '' while live; `win` = window ms; `died` = the
  * holder's death time once a survivor found it dead). A suspended record expires with its window (PX); a live one
  * lasts until dropped, taken, or its holder is found dead (then it expires `win` after the death).
  * Each node also keeps the set of the sessions it may hold (`rooms:nodesessions:<node>`) for that cleanup.
  */
-export class SessionStore {
+export class SessionRecords {
   constructor(
     private readonly self: NodeId,
     private readonly redis: RedisCaller,
@@ -58,11 +57,11 @@ export class SessionStore {
   }
 
   /**
-   * Takes the session for this node when the hash matches and it is resumable: suspended and not expired, or live
-   * on a node that is dead (its liveness key is gone) since less than its window. Compare-and-set on the holder, so
-   * of concurrent takes exactly one wins. The previous holder is told on its control channel.
+   * Takes the session for this node when the hash matches and it is resumable: suspended and not expired, live on a
+   * live node (taken over), or live on a node that is dead (its liveness key is gone) since less than its window.
+   * Compare-and-set on the holder, so of concurrent takes exactly one wins. Resolves with the previous holder too.
    */
-  async take(session: SessionId, tokenHash: string, options: { newTokenHash?: string; expectedUser?: string | null } = {}): Promise<SessionRecord | null> {
+  async take(session: SessionId, tokenHash: string, options: TakeOptions = {}): Promise<TakenSession | null> {
     const { newTokenHash, expectedUser } = options;
     const key = this.keys.session(session);
     for (let attempt = 0; attempt < TAKE_ATTEMPTS; attempt++) {
@@ -72,33 +71,24 @@ export class SessionStore {
       const now = this.now();
       const holderAlive = node === this.self || (await this.redis.call('EXISTS', this.keys.node(node))) === 1;
       const user = expectedUser === undefined ? '' : expectedUser === null ? '!' : `=${expectedUser}`;
-      const args = [tokenHash, this.self, String(now), node, holderAlive ? '' : String(now), this.keys.control(node), encodeControl({ type: 'taken', session }), user, newTokenHash ?? ''];
+      const args = [tokenHash, this.self, String(now), node, holderAlive ? '' : String(now), user, newTokenHash ?? ''];
       const reply = await this.runner.run('takeSession', [key], args);
       if (reply === null) return null;
       const fields = asArray(reply);
       if (fields[0] === 'RETRY') continue;
-      const previous = asString(fields[2]);
-      this.moveIndex(session, previous);
-      return this.record(session, asString(fields[1]), asInt(fields[3]), asString(fields[4]));
+      const previousNode = asString(fields[2]);
+      this.moveIndex(session, previousNode);
+      return { record: this.record(session, asString(fields[1]), this.self, asString(fields[4]), null, asInt(fields[3])), previousNode };
     }
     return null;
   }
 
-  /**
-   * Kicks a session wherever it is held: tells a live holder on its control channel (not this node: the caller ends
-   * its own sessions), drops the record of a dead holder. False when there is no record.
-   */
-  async kick(session: SessionId): Promise<boolean> {
-    const holder = await this.redis.call('HGET', this.keys.session(session), 'node');
-    if (holder === null) return false;
-    const node = asString(holder);
-    if (node === this.self) return true;
-    if ((await this.redis.call('EXISTS', this.keys.node(node))) === 1) {
-      await this.redis.call('PUBLISH', this.keys.control(node), encodeControl({ type: 'kicked', session }));
-    } else {
-      await this.drop(session, node);
-    }
-    return true;
+  /** The record as stored (expired ones are gone with their key); null when there is none. */
+  async read(session: SessionId): Promise<SessionRecord | null> {
+    const [rec, node, tok, exp, win] = asArray(await this.redis.call('HMGET', this.keys.session(session), 'rec', 'node', 'tok', 'exp', 'win'));
+    if (rec === null || node === null || tok === null || exp === null || win === null) return null;
+    const expiresAt = asString(exp);
+    return this.record(session, asString(rec), asString(node), asString(tok), expiresAt === '' ? null : asInt(expiresAt), asInt(win));
   }
 
   /**
@@ -121,7 +111,7 @@ export class SessionStore {
     if (previous !== this.self) this.redis.call('SREM', this.keys.nodeSessions(previous), session).catch(fail);
   }
 
-  private record(session: SessionId, recJson: string, windowMs: number, tokenHash: string): SessionRecord {
+  private record(session: SessionId, recJson: string, node: NodeId, tokenHash: string, expiresAt: number | null, windowMs: number): SessionRecord {
     const rec = JSON.parse(recJson) as { user?: unknown; groups?: unknown };
     const groups: Record<GroupId, number> = {};
     if (rec.groups && typeof rec.groups === 'object') {
@@ -129,7 +119,7 @@ export class SessionStore {
         if (typeof offset === 'number') groups[group] = offset;
       }
     }
-    const record: SessionRecord = { id: session, node: this.self, tokenHash, groups, expiresAt: null, windowMs };
+    const record: SessionRecord = { id: session, node, tokenHash, groups, expiresAt, windowMs };
     if (typeof rec.user === 'string') record.user = rec.user;
     return record;
   }

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { GroupSnapshot, MemberInfo, ReplicaEvent } from '@rooms-kit/core';
-import { recoveryDelayMs, recoveryEvents } from '../../src/gap-recovery.js';
-import type { StoredMessage } from '../../src/group-store.js';
+import type { GroupSnapshot, MemberInfo, ReplicaEvent, StoredMessage } from '../../src/index.js';
+import { recoveryDelayMs, recoveryEvents } from '../../src/index.js';
 
 const spec = { id: 'g', allowEmpty: true, ttlMs: null, maxMembers: null, intervalMs: 0, meta: {}, static: false };
 const m = (id: string, node = 'n1'): MemberInfo => ({ id, node });

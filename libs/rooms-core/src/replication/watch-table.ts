@@ -1,7 +1,8 @@
-import type { GroupId, GroupSnapshot, ReplicaEvent } from '@rooms-kit/core';
+import type { GroupSnapshot, ReplicaEvent } from '../port/group-log.js';
+import type { GroupId } from '../types.js';
 import { GroupWatch } from './group-watch.js';
 
-/** What the table needs from the replicator. */
+/** What the table needs from the backend that feeds it. */
 export interface WatchTableHooks {
   /** Hands an event to the kernel (already in order, once). */
   deliver(event: ReplicaEvent): void;
@@ -20,7 +21,7 @@ export type Schedule = (fn: () => void) => void;
  * WatchTable: the groups this node watches and the sequencing of their events. Per group it delivers each event
  * once and in `v` order: events at or below the last delivered version are dropped; events that arrive while a
  * snapshot is being read are queued and delivered after the snapshot (those it already reflects are dropped); a gap
- * (a version skipped) holds the group and asks the replicator to recover it (`recovered` ends the recovery). Queued
+ * (a version skipped) holds the group and asks the backend to recover it (`recovered` ends the recovery). Queued
  * events are flushed on a later macrotask, so the caller that received a snapshot has adopted it before the events
  * after it arrive.
  */

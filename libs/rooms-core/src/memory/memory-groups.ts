@@ -1,0 +1,202 @@
+import { RoomsError } from '@rooms-kit/contract';
+import type { GroupSnapshot, JoinOutcome, ReplicaEvent } from '../port/group-log.js';
+import type { DiscardReason, GroupId, GroupMessage, GroupSpec, LeaveReason, MemberInfo, NodeId, SessionId } from '../types.js';
+import type { AttachedNodes } from './attached-nodes.js';
+
+type MessageEvent = Extract<ReplicaEvent, { type: 'message' }>;
+
+/** A group as the in-memory store keeps it. */
+interface StoredGroup {
+  spec: GroupSpec;
+  members: Map<SessionId, MemberInfo>;
+  offset: number;
+  v: number;
+  everActive: boolean;
+  /** Ring of the latest messages, allocated on the first message; slot = offset % size. */
+  history: MessageEvent[] | null;
+  /** The first offset the history can hold: 1, or after the offsets a re-created group inherited. */
+  historyFrom: number;
+}
+
+/**
+ * MemoryGroups: the groups of an `InMemoryStore`, the group log every attached node shares. Each operation runs to
+ * completion (JavaScript does not interleave it) and dispatches its event synchronously, in order, to the live nodes
+ * watching the group. `node` is the node calling: it must be attached and alive, and the store reachable.
+ */
+export class MemoryGroups {
+  private readonly groups = new Map<GroupId, StoredGroup>();
+
+  constructor(
+    private readonly nodes: AttachedNodes,
+    private readonly historySize: number,
+  ) {}
+
+  createGroup(node: NodeId, spec: GroupSpec, first: MemberInfo | null): GroupSnapshot {
+    this.nodes.check(node);
+    if (this.groups.has(spec.id)) throw new RoomsError('GROUP_EXISTS');
+    const group: StoredGroup = { spec, members: new Map(), offset: 0, v: 0, everActive: false, history: null, historyFrom: 1 };
+    if (first) {
+      group.members.set(first.id, first);
+      group.everActive = true;
+      group.v = 1;
+    }
+    this.groups.set(spec.id, group);
+    this.watch(node, spec.id);
+    return toSnapshot(group);
+  }
+
+  watch(node: NodeId, id: GroupId): GroupSnapshot | null {
+    this.nodes.check(node);
+    const group = this.groups.get(id);
+    if (!group) return null;
+    this.nodes.get(node)?.watching.add(id);
+    return toSnapshot(group);
+  }
+
+  unwatch(node: NodeId, id: GroupId): void {
+    this.nodes.get(node)?.watching.delete(id);
+  }
+
+  snapshot(node: NodeId, id: GroupId): GroupSnapshot | null {
+    this.nodes.check(node);
+    const group = this.groups.get(id);
+    return group ? toSnapshot(group) : null;
+  }
+
+  listGroups(node: NodeId): GroupId[] {
+    this.nodes.check(node);
+    return [...this.groups.keys()];
+  }
+
+  join(node: NodeId, id: GroupId, member: MemberInfo): JoinOutcome {
+    const group = this.require(node, id);
+    if (group.members.has(member.id)) return { already: true, v: group.v, offset: group.offset };
+    if (group.spec.maxMembers !== null && group.members.size >= group.spec.maxMembers) throw new RoomsError('GROUP_FULL');
+    group.members.set(member.id, member);
+    group.everActive = true;
+    const v = ++group.v;
+    this.emit(id, { type: 'joined', group: id, v, member, size: group.members.size });
+    return { already: false, v, offset: group.offset };
+  }
+
+  leave(node: NodeId, id: GroupId, session: SessionId, reason: LeaveReason, data: unknown): number | null {
+    const group = this.require(node, id);
+    const member = group.members.get(session);
+    if (!member) return null;
+    group.members.delete(session);
+    const v = ++group.v;
+    const event: ReplicaEvent = { type: 'left', group: id, v, member, reason, size: group.members.size };
+    if (data !== undefined) event.data = data;
+    this.emit(id, event);
+    return v;
+  }
+
+  rejoin(node: NodeId, id: GroupId, member: MemberInfo): number | null {
+    this.nodes.check(node);
+    const group = this.groups.get(id);
+    if (!group) return null;
+    const previous = group.members.get(member.id);
+    if (!previous && group.spec.maxMembers !== null && group.members.size >= group.spec.maxMembers) return null;
+    const moved = previous ? { ...previous, node: member.node } : member;
+    group.members.set(member.id, moved);
+    group.everActive = true;
+    const v = ++group.v;
+    this.emit(id, { type: 'rejoined', group: id, v, member: moved, previousNode: previous?.node ?? null, size: group.members.size });
+    return v;
+  }
+
+  publish(node: NodeId, id: GroupId, from: SessionId | null, data: unknown, self: boolean): { offset: number; size: number } {
+    const group = this.require(node, id);
+    const offset = ++group.offset;
+    const v = ++group.v;
+    const event: MessageEvent = { type: 'message', group: id, v, from, data, offset, self };
+    const history = (group.history ??= new Array<MessageEvent>(this.historySize));
+    history[offset % this.historySize] = event;
+    this.emit(id, event);
+    return { offset, size: group.members.size };
+  }
+
+  discard(node: NodeId, id: GroupId, ifEmpty: boolean, reason: DiscardReason): boolean {
+    this.nodes.check(node);
+    const group = this.groups.get(id);
+    if (!group || group.spec.static) return false;
+    if (ifEmpty && group.members.size > 0) return false;
+    this.groups.delete(id);
+    this.emit(id, { type: 'discarded', group: id, v: group.v + 1, reason });
+    for (const entry of this.nodes.all()) entry.watching.delete(id);
+    return true;
+  }
+
+  history(node: NodeId, id: GroupId, since: number): { messages: GroupMessage[]; complete: boolean } {
+    const group = this.require(node, id);
+    const oldest = Math.max(group.historyFrom, group.offset - this.historySize + 1);
+    const first = Math.max(since + 1, oldest);
+    const messages: GroupMessage[] = [];
+    for (let offset = first; offset <= group.offset; offset++) {
+      const event = group.history?.[offset % this.historySize];
+      if (event?.offset === offset) messages.push({ group: id, from: event.from, data: event.data, offset });
+    }
+    return { messages, complete: since + 1 >= oldest || since >= group.offset };
+  }
+
+  /** Re-creates groups and members a node holds when the store lost them; never overrides. */
+  reassert(node: NodeId, snapshots: GroupSnapshot[]): void {
+    this.nodes.check(node);
+    for (const snap of snapshots) {
+      let group = this.groups.get(snap.spec.id);
+      if (!group) {
+        // Offsets must not go back: continue from the highest the node saw.
+        group = { spec: snap.spec, members: new Map(), offset: snap.offset, v: snap.v, everActive: snap.everActive, history: null, historyFrom: snap.offset + 1 };
+        this.groups.set(snap.spec.id, group);
+      }
+      for (const member of snap.members) {
+        if (member.node !== node || group.members.has(member.id)) continue;
+        group.members.set(member.id, member);
+        group.everActive = true;
+        this.emit(snap.spec.id, { type: 'joined', group: snap.spec.id, v: ++group.v, member, size: group.members.size });
+      }
+      this.nodes.get(node)?.watching.add(snap.spec.id);
+    }
+  }
+
+  /**
+   * Removes every member a dead node held, one `left` (reason `node-down`) each, and resolves with the groups it left
+   * without any member.
+   */
+  removeNode(node: NodeId): GroupId[] {
+    const orphans: GroupId[] = [];
+    for (const [id, group] of this.groups) {
+      let removed = false;
+      for (const member of [...group.members.values()]) {
+        if (member.node !== node) continue;
+        group.members.delete(member.id);
+        removed = true;
+        this.emit(id, { type: 'left', group: id, v: ++group.v, member, reason: 'node-down', size: group.members.size });
+      }
+      if (removed && group.members.size === 0) orphans.push(id);
+    }
+    return orphans;
+  }
+
+  /** Forgets every group (a store restarted without persistence). */
+  clear(): void {
+    this.groups.clear();
+  }
+
+  private require(node: NodeId, id: GroupId): StoredGroup {
+    this.nodes.check(node);
+    const group = this.groups.get(id);
+    if (!group) throw new RoomsError('GROUP_NOT_FOUND');
+    return group;
+  }
+
+  private emit(id: GroupId, event: ReplicaEvent): void {
+    for (const entry of this.nodes.all()) {
+      if (entry.alive && entry.watching.has(id)) entry.handler.onEvent(event);
+    }
+  }
+}
+
+function toSnapshot(group: StoredGroup): GroupSnapshot {
+  return { spec: group.spec, members: [...group.members.values()], offset: group.offset, v: group.v, everActive: group.everActive };
+}
