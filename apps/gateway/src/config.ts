@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { isValidGroupId } from '@rooms-kit/protocol';
+import { isValidGroupId } from '@rooms-kit/protocol/server';
 import { parseRedisUrl } from '@rooms-kit/redis';
 
 /** Log levels `ROOMS_LOG_LEVEL` accepts (pino's, plus `silent`). */

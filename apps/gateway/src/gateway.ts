@@ -1,29 +1,25 @@
 import { createServer } from 'node:http';
-import type { IncomingMessage, Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Duplex } from 'node:stream';
 import { NodeManager } from '@rooms-kit/core';
-import { CloseCode, PROTOCOL_PATH } from '@rooms-kit/protocol';
+import { CloseCode } from '@rooms-kit/protocol/server';
 import pino from 'pino';
 import type { Logger } from 'pino';
-import { WebSocketServer } from 'ws';
-import type { WebSocket } from 'ws';
-import { AdminApi } from './admin-api.js';
-import type { Identity } from './auth.js';
-import { AuthError, TokenVerifier } from './auth.js';
+import { TokenVerifier } from './auth.js';
 import type { GatewayConfig } from './config.js';
-import { Connection } from './connection.js';
-import type { ConnectionServices, SessionEndReason } from './connection.js';
-import { FanoutDelivery } from './fanout-delivery.js';
-import { FlushScheduler } from './flush-scheduler.js';
+import { FanoutDelivery } from './delivery/fanout-delivery.js';
+import { FlushScheduler } from './delivery/flush-scheduler.js';
+import { IntervalBatcher } from './delivery/interval-batcher.js';
 import { GatewayStats } from './gateway-stats.js';
-import { createHttpHandler } from './http-routes.js';
-import { IntervalBatcher } from './interval-batcher.js';
+import { createGatewayRouter } from './http/index.js';
 import { GatewayMetrics } from './metrics.js';
-import { createReplicator } from './replicator-factory.js';
-import { RequestDispatcher } from './request-dispatcher.js';
-import { SocketRouter } from './socket-router.js';
-import { rejectUpgrade } from './upgrade-response.js';
+import { createBackend } from './replicator-factory.js';
+import type { ClientSession } from './session/client-session.js';
+import { RequestDispatcher } from './session/request-dispatcher.js';
+import { SessionHost } from './session/session-host.js';
+import { SessionRegistry } from './session/session-registry.js';
+import { WebSocketEndpoint } from './transports/websocket/websocket-endpoint.js';
+import type { Admission } from './transports/websocket/websocket-endpoint.js';
 
 /** Options of a {@link Gateway} beyond its configuration. */
 export interface GatewayOptions {
@@ -35,16 +31,13 @@ type GatewayState = 'new' | 'starting' | 'serving' | 'draining' | 'closed';
 
 /** How often a drain in Redis mode checks whether its suspended sessions were resumed elsewhere or expired. */
 const DRAIN_POLL_MS = 100;
-/** Longest session id a resume may name (ids we issue are 22 characters). */
-const MAX_SESSION_ID_LENGTH = 128;
-/** The identity of every connection when auth is off: one shared object (never mutated), not one per connection. */
-const ANONYMOUS: Identity = Object.freeze({});
 
 /**
- * Gateway: one node of the rooms service. An HTTP server (health, readiness, metrics, admin API) with the
- * WebSocket endpoint of PROTOCOL.md on `/v1` (upgrades elsewhere are 404), a `NodeManager` kernel (embedded, or on
- * Redis with `ROOMS_REDIS_URL`), auth at the upgrade (HS256 JWT when `ROOMS_JWT_SECRET` is set), heartbeats, and the
- * fan-out delivery that writes events to connections.
+ * Gateway: one node of the rooms service, composed of an HTTP server (health, readiness, metrics, admin API), the
+ * WebSocket endpoint of PROTOCOL.md on `/v1` (`transports/websocket/`: upgrades elsewhere are 404, auth at the
+ * upgrade with HS256 JWTs when `ROOMS_JWT_SECRET` is set), a `NodeManager` kernel (embedded, or on Redis with
+ * `ROOMS_REDIS_URL`), the client sessions of its connections (`session/`) and the fan-out delivery that writes
+ * events to them (`delivery/`).
  *
  * `start()` resolves with the bound port; `drain()` stops taking new groups and connections and closes every client
  * with 1001; `close()` (idempotent) stops everything it started: connections, timers, server and node.
@@ -55,22 +48,15 @@ export class Gateway {
   readonly stats = new GatewayStats();
   readonly metrics: GatewayMetrics;
   private readonly server: Server;
-  private readonly wss: WebSocketServer;
-  private readonly verifier: TokenVerifier | null;
+  private readonly websocket: WebSocketEndpoint;
   private readonly scheduler = new FlushScheduler();
   private readonly batcher = new IntervalBatcher();
-  private readonly delivery = new FanoutDelivery(this.stats);
-  private readonly connections = new Set<Connection>();
-  /**
-   * Every accepted WebSocket until its socket closed (also those closing after their connection ended), its events
-   * routed to its connection through listeners shared by all sockets.
-   */
-  private readonly sockets = new SocketRouter();
-  /** The connection holding each session with the kernel here (until its session was settled). */
-  private readonly holders = new Map<string, Connection>();
-  private services: ConnectionServices | null = null;
+  /** The client sessions by id: whose connection gets a session's events, and which one the kernel's ends reach. */
+  private readonly registry = new SessionRegistry<ClientSession>();
+  private readonly delivery = new FanoutDelivery(this.stats, this.registry);
+  /** The sessions of live connections (from `start()` on). */
+  private sessions: SessionHost | null = null;
   private nodeManager: NodeManager | null = null;
-  private heartbeat: NodeJS.Timeout | null = null;
   private state: GatewayState = 'new';
   private boundPort = 0;
   private draining: Promise<void> | null = null;
@@ -85,27 +71,32 @@ export class Gateway {
   constructor(config: GatewayConfig, options: GatewayOptions = {}) {
     this.config = config;
     this.logger = options.logger ?? pino({ level: config.logLevel, base: { node: config.nodeId } });
-    this.verifier = config.jwtSecret !== null ? new TokenVerifier(config.jwtSecret) : null;
     this.metrics = new GatewayMetrics({
       stats: this.stats,
-      connections: () => this.connections.size,
+      connections: () => this.connectionCount,
       pendingOutboundBytes: () => this.pendingOutboundBytes,
       node: () => this.nodeManager,
     });
-    const admin =
-      config.adminToken === null
-        ? null
-        : new AdminApi({
-            token: config.adminToken,
-            maxPayload: config.maxPayload,
-            node: () => this.node,
-            onPublish: () => this.stats.messagesIn++,
-            logger: this.logger,
-          });
-    this.server = createServer(createHttpHandler({ ready: () => this.ready, metrics: this.metrics, admin, logger: this.logger }));
-    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
+    this.websocket = new WebSocketEndpoint({
+      maxPayload: config.maxPayload,
+      verifier: config.jwtSecret !== null ? new TokenVerifier(config.jwtSecret) : null,
+      logger: this.logger,
+      admission: () => this.admission(),
+      open: (transport, identity, request) => void this.sessions?.open(transport, identity, request),
+    });
+    const router = createGatewayRouter({
+      ready: () => this.ready,
+      metrics: this.metrics,
+      logger: this.logger,
+      websocket: this.websocket.upgrade,
+      admin:
+        config.adminToken === null
+          ? null
+          : { token: config.adminToken, maxPayload: config.maxPayload, node: () => this.node, onPublish: () => this.stats.messagesIn++, logger: this.logger },
+    });
+    this.server = createServer(router.handleRequest);
+    this.server.on('upgrade', router.handleUpgrade);
     this.server.on('clientError', (_error, socket) => socket.destroy());
-    this.wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: config.maxPayload, clientTracking: false });
   }
 
   /** The node's kernel (after `start()` began). */
@@ -121,7 +112,7 @@ export class Gateway {
 
   /** Open client connections. */
   get connectionCount(): number {
-    return this.connections.size;
+    return this.sessions?.count ?? 0;
   }
 
   /**
@@ -129,9 +120,7 @@ export class Gateway {
    * replay, and in socket buffers (what `ROOMS_MAX_OUTBOUND_BYTES` bounds per connection). Computed on each call.
    */
   get pendingOutboundBytes(): number {
-    let bytes = 0;
-    for (const connection of this.connections) bytes += connection.pendingBytes;
-    return bytes;
+    return this.sessions?.pendingBytes ?? 0;
   }
 
   /** True while serving: started, not draining, and the shared store reachable (`/readyz`). */
@@ -152,17 +141,17 @@ export class Gateway {
         });
       });
       this.boundPort = (this.server.address() as AddressInfo).port;
-      const replicator = createReplicator(this.config, this.logger);
+      const backend = createBackend(this.config, this.logger);
       const node = new NodeManager({
         delivery: this.delivery,
-        replicator,
+        backend,
         nodeId: this.config.nodeId,
         emptyGraceMs: this.config.emptyGraceMs,
         resumeWindowMs: this.config.resumeWindowMs,
         staticGroups: this.config.staticGroups,
         maxPayloadBytes: this.config.maxPayload,
         maxGroupsPerSession: this.config.maxGroupsPerSession,
-        onSessionEnded: (session, reason) => this.onSessionEnded(session, reason),
+        onSessionEnded: (session, reason) => this.registry.sessionEnded(session, reason),
         logger: this.logger,
       });
       this.nodeManager = node;
@@ -172,8 +161,9 @@ export class Gateway {
       throw error;
     }
     if (this.state !== 'starting') throw new Error('the gateway was closed while starting');
-    this.services = {
+    this.sessions = new SessionHost({
       node: this.node,
+      registry: this.registry,
       delivery: this.delivery,
       dispatcher: new RequestDispatcher(this.node, () => this.stats.messagesIn++),
       scheduler: this.scheduler,
@@ -181,13 +171,7 @@ export class Gateway {
       stats: this.stats,
       logger: this.logger,
       config: this.config,
-      onEnded: (connection) => this.connections.delete(connection),
-      onHolding: (connection) => this.holders.set(connection.session, connection),
-      onReleased: (connection) => {
-        if (this.holders.get(connection.session) === connection) this.holders.delete(connection.session);
-      },
-    };
-    this.heartbeat = setInterval(() => this.beat(), this.config.heartbeatMs);
+    });
     this.state = 'serving';
     this.logger.info({ port: this.boundPort, host: this.config.host, redis: this.config.redisUrl !== null }, 'gateway serving');
     return this.boundPort;
@@ -216,12 +200,11 @@ export class Gateway {
     this.state = 'draining';
     this.node.drain();
     const embedded = this.config.redisUrl === null;
-    const connections = [...this.connections];
-    this.logger.info({ connections: connections.length }, 'draining');
-    for (const connection of connections) connection.close(CloseCode.GOING_AWAY, embedded ? 'end' : 'suspend', 'server shutting down');
-    await Promise.race([Promise.all(connections.map((connection) => connection.settled)), this.closeBegun]);
+    this.logger.info({ connections: this.connectionCount }, 'draining');
+    const closed = this.sessions?.closeAll(CloseCode.GOING_AWAY, embedded ? 'end' : 'suspend', 'server shutting down') ?? [];
+    await Promise.race([Promise.all(closed.map((session) => session.settled)), this.closeBegun]);
     if (embedded) return;
-    const sessions = connections.map((connection) => connection.session).filter((session) => session !== '');
+    const sessions = closed.map((session) => session.session).filter((session) => session !== '');
     const deadline = Date.now() + this.config.resumeWindowMs;
     while (this.state === 'draining' && Date.now() < deadline && sessions.some((session) => this.node.hasSession(session))) {
       await new Promise<void>((resolve) => {
@@ -236,17 +219,13 @@ export class Gateway {
   private async shutdown(): Promise<void> {
     this.state = 'closed';
     this.resolveClosing();
-    if (this.heartbeat !== null) clearInterval(this.heartbeat);
     if (this.drainTimer !== null) clearTimeout(this.drainTimer);
     this.wakeDrain?.();
-    for (const connection of [...this.connections]) connection.terminate('forget');
-    this.connections.clear();
-    // Sockets of connections that ended but whose close handshake is still running.
-    this.sockets.terminateAll();
-    this.holders.clear();
+    this.sessions?.close();
+    // Also the sockets of connections that ended but whose close handshake is still running.
+    this.websocket.close();
     this.scheduler.close();
     this.batcher.close();
-    this.wss.close();
     await new Promise<void>((resolve) => {
       if (!this.server.listening) return resolve();
       this.server.close(() => resolve());
@@ -260,73 +239,9 @@ export class Gateway {
     this.metrics.close();
   }
 
-  private beat(): void {
-    for (const connection of this.connections) connection.heartbeat();
-  }
-
-  /**
-   * The kernel ended a session this node holds: resumed elsewhere (`taken`: drop its connection) or kicked (here or
-   * from another node: close it with 4003). Neither suspends nor ends the session from here.
-   */
-  private onSessionEnded(session: string, reason: SessionEndReason): void {
-    this.holders.get(session)?.sessionEnded(reason);
-  }
-
-  // ---- upgrades ------------------------------------------------------------------------------------------------
-
-  /** One listener for every upgraded socket (it stays on the socket for its life: no closure per connection). */
-  private readonly onUpgradeSocketError = (error: Error): void => this.logger.debug({ err: error }, 'upgrade socket error');
-
-  private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    // An error before `ws` owns the socket (a client that vanished mid-handshake) must not crash the process.
-    socket.on('error', this.onUpgradeSocketError);
-    this.upgrade(req, socket, head).catch((error: unknown) => {
-      this.logger.error({ err: error }, 'upgrade failed');
-      rejectUpgrade(socket, 500);
-    });
-  }
-
-  private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://gateway.invalid');
-    if (url.pathname !== PROTOCOL_PATH) return rejectUpgrade(socket, 404);
-    if (this.state !== 'serving') return rejectUpgrade(socket, 503);
-    const format = url.searchParams.get('format');
-    if (format !== null && format !== 'json') return rejectUpgrade(socket, 400);
-    let identity: Identity = ANONYMOUS;
-    if (this.verifier !== null) {
-      try {
-        identity = await this.verifier.verify(url.searchParams.get('token'));
-      } catch (error) {
-        if (!(error instanceof AuthError)) throw error;
-        this.logger.debug({ err: error }, 'upgrade refused: bad token');
-        return rejectUpgrade(socket, 401);
-      }
-      if (this.state !== 'serving') return rejectUpgrade(socket, 503);
-    }
-    if (socket.destroyed) return;
-    const session = url.searchParams.get('session');
-    const resume = url.searchParams.get('resume');
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, socket, identity, session, resume));
-  }
-
-  private accept(ws: WebSocket, socket: Duplex, identity: Identity, session: string | null, resume: string | null): void {
-    if (this.services === null || this.state !== 'serving') {
-      // After close() nothing would end this socket's close handshake: drop it at once.
-      if (this.state === 'closed') ws.terminate();
-      else ws.close(CloseCode.GOING_AWAY, 'server shutting down');
-      return;
-    }
-    this.stats.connectionsOpened++;
-    const connection = new Connection(ws, socket, identity, this.services);
-    this.sockets.attach(ws, connection);
-    this.connections.add(connection);
-    if (session === null && resume === null) {
-      connection.startNew();
-    } else if (session !== null && resume !== null && session !== '' && session.length <= MAX_SESSION_ID_LENGTH) {
-      connection.startResume(session, resume);
-    } else {
-      connection.close(CloseCode.RESUME_FAILED, 'forget', 'resume needs session and resume');
-    }
+  private admission(): Admission {
+    if (this.state === 'serving' && this.sessions !== null) return 'serving';
+    return this.state === 'closed' ? 'closed' : 'unavailable';
   }
 }
 

@@ -1,15 +1,15 @@
-import type { Replicator } from '@rooms-kit/core';
-import { InMemoryReplicator } from '@rooms-kit/core';
-import { RedisReplicator } from '@rooms-kit/redis';
+import type { Backend } from '@rooms-kit/core';
+import { InMemoryBackend } from '@rooms-kit/core';
+import { RedisBackend } from '@rooms-kit/redis';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from './config.js';
 
 /**
- * The replication port for `config`: an embedded `InMemoryReplicator` (single node) when `ROOMS_REDIS_URL` is
- * unset, else a `RedisReplicator` on that URL with this node's id and `ROOMS_NODE_TTL_MS`. Not started here:
- * the `NodeManager` starts it.
+ * The backend for `config`: an embedded `InMemoryBackend` (single node) when `ROOMS_REDIS_URL` is unset, else a
+ * `RedisBackend` on that URL with this node's id and `ROOMS_NODE_TTL_MS`. Not started here: the `NodeManager`
+ * starts it.
  */
-export function createReplicator(config: GatewayConfig, logger: Logger): Replicator {
-  if (config.redisUrl === null) return new InMemoryReplicator(config.nodeId);
-  return new RedisReplicator({ url: config.redisUrl, nodeId: config.nodeId, nodeTtlMs: config.nodeTtlMs, logger });
+export function createBackend(config: GatewayConfig, logger: Logger): Backend {
+  if (config.redisUrl === null) return new InMemoryBackend(config.nodeId);
+  return new RedisBackend({ url: config.redisUrl, nodeId: config.nodeId, nodeTtlMs: config.nodeTtlMs, logger });
 }

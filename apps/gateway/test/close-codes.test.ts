@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { SLOW_CLOSE_GRACE_MS } from '../src/connection.js';
+import { SLOW_CLOSE_GRACE_MS } from '../src/transports/websocket/websocket-transport.js';
 import { ADMIN_TOKEN, adminCall, cleanup, clientSocket, overflowSlowConsumer, startTestGateway, within } from './support/harness.js';
 import { signToken } from './support/jwt.js';
 import type { Msg } from './support/test-client.js';

@@ -7,10 +7,10 @@ afterEach(async () => {
   await cleanup();
 });
 
-/** White-box: the groups the connection holding `session` tracks (for the offsets it suspends with; null: none). */
+/** White-box: the groups the session `session` tracks (for the offsets it suspends with; null: none). */
 function trackedGroups(gateway: Gateway, session: string): string[] {
-  const holders = (gateway as unknown as { holders: Map<string, { memberships: Map<string, unknown> | null }> }).holders;
-  return [...(holders.get(session)?.memberships?.keys() ?? [])];
+  const registry = (gateway as unknown as { registry: { get(id: string): { outbox: { memberships: Map<string, unknown> | null } } | undefined } }).registry;
+  return [...(registry.get(session)?.outbox.memberships?.keys() ?? [])];
 }
 
 /** White-box: the groups the fan-out keeps an offset cursor for. */

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { OutboundFrame } from '../src/outbound-frame.js';
-import { OutboundQueue } from '../src/outbound-queue.js';
+import { OutboundQueue } from '../src/session/outbound-queue.js';
+import type { OutboundFrame } from '../src/transports/outbound-frame.js';
+import { WEBSOCKET_ENCODING } from '../src/transports/websocket/ws-frame.js';
 import { cleanup, startTestGateway } from './support/harness.js';
 
 afterEach(async () => {
@@ -62,7 +63,7 @@ describe('Performance design: delivery', () => {
     const messages = queued.filter((frame) => frame.group === 'big' && frame.offset === 1);
     expect(messages).toHaveLength(20);
     expect(new Set(messages).size).toBe(1);
-    expect(new Set(messages.map((frame) => frame.bytes)).size).toBe(1);
+    expect(new Set(messages.map((frame) => frame.encoded(WEBSOCKET_ENCODING))).size).toBe(1);
     expect(gw.gateway.stats.deliveries).toBeGreaterThanOrEqual(20);
   });
 });

@@ -7,23 +7,25 @@ afterEach(cleanup);
 
 /** White-box: the per-connection state that is created on first use (null while the connection is idle). */
 interface LazyState {
-  memberships: Map<string, unknown> | null;
-  replayPending: Map<string, number> | null;
+  outbox: { memberships: Map<string, unknown> | null; replayPending: Map<string, number> | null; parked: unknown };
   endOffsets: Map<string, number> | null;
-  parked: unknown;
-  tasks: unknown;
-  limiter: unknown;
-  violations: unknown;
+  requests: { waiting: unknown };
+  /** The request intake, which holds the rate limiter and the invalid-request counter. */
+  intake: { limiter: unknown; violations: unknown } | null;
   settledPromise: Promise<void> | null;
-  ws: WebSocket;
+  transport: { ws: WebSocket };
   settled: Promise<void>;
 }
 
-/** White-box: the connection holding `session`. */
+/** White-box: the session registry (one entry per session until it was settled). */
+function registryOf(gateway: Gateway): { get(id: string): LazyState | undefined; size: number } {
+  return (gateway as unknown as { registry: { get(id: string): LazyState | undefined; size: number } }).registry;
+}
+
+/** White-box: the client session `session`. */
 function connectionOf(gateway: Gateway, session: string): LazyState {
-  const holders = (gateway as unknown as { holders: Map<string, LazyState> }).holders;
-  const connection = holders.get(session);
-  if (connection === undefined) throw new Error(`no connection holds ${session}`);
+  const connection = registryOf(gateway).get(session);
+  if (connection === undefined) throw new Error(`no session ${session} is registered`);
   return connection;
 }
 
@@ -34,21 +36,21 @@ describe('idle connection footprint', () => {
     const gw = await startTestGateway();
     const client = await gw.connect();
     const connection = connectionOf(gw.gateway, client.session);
-    expect(connection.memberships).toBeNull();
-    expect(connection.replayPending).toBeNull();
+    expect(connection.outbox.memberships).toBeNull();
+    expect(connection.outbox.replayPending).toBeNull();
     expect(connection.endOffsets).toBeNull();
-    expect(connection.parked).toBeNull();
-    expect(connection.tasks).toBeNull();
-    expect(connection.limiter).toBeNull();
-    expect(connection.violations).toBeNull();
+    expect(connection.outbox.parked).toBeNull();
+    expect(connection.requests.waiting).toBeNull();
+    // Neither a rate limiter nor an invalid-request counter: the intake holding them does not exist yet.
+    expect(connection.intake).toBeNull();
     expect(connection.settledPromise).toBeNull();
   });
 
   it('every socket has one listener per event, the same functions for all sockets (no closures per connection)', async () => {
     const gw = await startTestGateway();
     const [a, b] = await Promise.all([gw.connect(), gw.connect()]);
-    const wsA = connectionOf(gw.gateway, a.session).ws;
-    const wsB = connectionOf(gw.gateway, b.session).ws;
+    const wsA = connectionOf(gw.gateway, a.session).transport.ws;
+    const wsB = connectionOf(gw.gateway, b.session).transport.ws;
     expect(wsA).not.toBe(wsB);
     for (const event of SOCKET_EVENTS) {
       expect(wsA.listeners(event)).toHaveLength(1);
@@ -66,14 +68,15 @@ describe('idle connection footprint', () => {
     await Promise.all(pipelined);
     expect(b.events('message').map((m) => m.offset)).toEqual([1, 2, 3]);
     const connection = connectionOf(gw.gateway, b.session);
-    expect([...(connection.memberships?.keys() ?? [])]).toEqual(['g']);
-    expect(connection.tasks).toBeNull();
-    expect(connection.replayPending).toBeNull();
-    expect(connection.parked).toBeNull();
-    // The rate limit applies from the first frame on.
-    expect(connection.limiter).not.toBeNull();
+    expect([...(connection.outbox.memberships?.keys() ?? [])]).toEqual(['g']);
+    expect(connection.requests.waiting).toBeNull();
+    expect(connection.outbox.replayPending).toBeNull();
+    expect(connection.outbox.parked).toBeNull();
+    // The rate limit applies from the first frame on; no invalid request came, so no violation counter.
+    expect(connection.intake?.limiter).toBeDefined();
+    expect(connection.intake?.violations).toBeNull();
     await b.ok('leave', { group: 'g' });
-    expect(connection.memberships).toBeNull();
+    expect(connection.outbox.memberships).toBeNull();
   });
 
   it('settled, first asked after the session was settled, resolves (and is the same promise each time)', async () => {
@@ -82,7 +85,7 @@ describe('idle connection footprint', () => {
     const connection = connectionOf(gw.gateway, client.session);
     await client.close(1000);
     await eventually(() => !gw.gateway.node.hasSession(client.session), 'the session to end');
-    await eventually(() => (gw.gateway as unknown as { holders: Map<string, unknown> }).holders.size === 0, 'the release');
+    await eventually(() => registryOf(gw.gateway).size === 0, 'the release');
     expect(connection.settled).toBe(connection.settled);
     await expect(connection.settled).resolves.toBeUndefined();
   });

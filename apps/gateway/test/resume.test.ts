@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { cleanup, clientSocket, eventually, overflowSlowConsumer, startTestGateway } from './support/harness.js';
+import { ADMIN_TOKEN, adminCall, cleanup, clientSocket, eventually, overflowSlowConsumer, startTestGateway } from './support/harness.js';
 import type { Msg } from './support/test-client.js';
 
 afterEach(cleanup);
@@ -87,6 +87,20 @@ describe('Resume', () => {
     const thief = await gw.open({ session: b.session, resume: 'guess' });
     expect((await thief.closedWithin()).code).toBe(4001);
     expect((await b.ok('ping')).ok).toBe(true);
+  });
+
+  it('a refused takeover leaves the connection holding the session as it was: its events and a kick still reach it', async () => {
+    const gw = await startTestGateway({ ROOMS_ADMIN_TOKEN: ADMIN_TOKEN });
+    const [a, b] = await Promise.all([gw.connect(), gw.connect()]);
+    await a.ok('create', { group: 'g' });
+    await b.ok('join', { group: 'g' });
+    // Any member knows b's session id (it is b's member id).
+    const thief = await gw.open({ session: b.session, resume: 'guess' });
+    expect((await thief.closedWithin()).code).toBe(4001);
+    await a.ok('broadcast', { group: 'g', data: 'after' });
+    expect(await b.event('message', { group: 'g', offset: 1 })).toMatchObject({ data: 'after' });
+    expect((await adminCall(gw, 'DELETE', `/admin/sessions/${b.session}`)).status).toBe(200);
+    expect((await b.closedWithin()).code).toBe(4003);
   });
 
   it('messages published while the replay is prepared come after it, without gaps or repeats', async () => {

@@ -1,15 +1,16 @@
 import type { GroupMessage } from '@rooms-kit/core';
 import { describe, expect, it } from 'vitest';
-import { OutboundFrame } from '../src/outbound-frame.js';
-import { OutboundQueue } from '../src/outbound-queue.js';
-import { ParkedFrames } from '../src/parked-frames.js';
-import { RateLimiter } from '../src/rate-limiter.js';
-import { REPLAY_PAGE_MESSAGES, replayHistory } from '../src/replay-writer.js';
-import type { ReplayTarget } from '../src/replay-writer.js';
-import { RingQueue } from '../src/ring-queue.js';
-import { wsErrorCloseCode } from '../src/ws-error-close-code.js';
-import { MAX_VIOLATIONS, ViolationCounter } from '../src/violation-counter.js';
-import { encodeTextFrame } from '../src/ws-frame.js';
+import { OutboundQueue } from '../src/session/outbound-queue.js';
+import { ParkedFrames } from '../src/session/parked-frames.js';
+import { RateLimiter } from '../src/session/rate-limiter.js';
+import { REPLAY_PAGE_MESSAGES, replayHistory } from '../src/session/replay-writer.js';
+import type { ReplayTarget } from '../src/session/replay-writer.js';
+import { RingQueue } from '../src/session/ring-queue.js';
+import { MAX_VIOLATIONS, ViolationCounter } from '../src/session/violation-counter.js';
+import { OutboundFrame } from '../src/transports/outbound-frame.js';
+import { writeFrames } from '../src/transports/websocket/websocket-transport.js';
+import { wsErrorCloseCode } from '../src/transports/websocket/ws-error-close-code.js';
+import { WEBSOCKET_ENCODING, encodeTextFrame } from '../src/transports/websocket/ws-frame.js';
 import { Writable } from 'node:stream';
 
 describe('RateLimiter', () => {
@@ -115,11 +116,11 @@ describe('OutboundQueue', () => {
         callback();
       },
     });
-    const queue = new OutboundQueue();
+    const queue = new OutboundQueue(WEBSOCKET_ENCODING);
     queue.push(message('g', 1));
     queue.push(message('g', 2));
     expect(queue.bytes).toBeGreaterThan(0);
-    queue.writeTo(sink);
+    queue.writeTo({ write: (frames, onWritten) => writeFrames(sink, frames, WEBSOCKET_ENCODING, onWritten) });
     expect(queue.isEmpty).toBe(true);
     expect(queue.bytes).toBe(0);
     expect(Buffer.concat(written).toString()).toContain('{"offset":1}');
@@ -127,8 +128,8 @@ describe('OutboundQueue', () => {
   });
 
   it('releases held frames as one array frame, reusing an identical batch', () => {
-    const a = new OutboundQueue();
-    const b = new OutboundQueue();
+    const a = new OutboundQueue(WEBSOCKET_ENCODING);
+    const b = new OutboundQueue(WEBSOCKET_ENCODING);
     const m1 = message('g', 1);
     const m2 = message('g', 2);
     for (const queue of [a, b]) {
@@ -142,7 +143,7 @@ describe('OutboundQueue', () => {
   });
 
   it('drops the frames held for one group only', () => {
-    const queue = new OutboundQueue();
+    const queue = new OutboundQueue(WEBSOCKET_ENCODING);
     queue.hold('a', message('a', 1));
     queue.hold('b', message('b', 1));
     const before = queue.bytes;
@@ -153,7 +154,7 @@ describe('OutboundQueue', () => {
   });
 
   it('reports the lowest unwritten offset per group, batches included', () => {
-    const queue = new OutboundQueue();
+    const queue = new OutboundQueue(WEBSOCKET_ENCODING);
     queue.push(message('a', 7));
     queue.push(message('a', 8));
     queue.hold('b', message('b', 3));
@@ -243,6 +244,7 @@ describe('replayHistory', () => {
         return ended;
       },
       end: () => (ended = true),
+      encoding: WEBSOCKET_ENCODING,
       queueReplayed: (frame) => pages.at(-1)?.push(frame.offset),
       writeAndWait: async () => {
         pages.push([]);

@@ -7,7 +7,7 @@ import {
   OPS,
   PROTOCOL_PATH,
   isValidGroupId,
-} from '../src/index.js';
+} from '../src/client.js';
 
 describe('constants', () => {
   it('match PROTOCOL.md', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { RoomsError } from '@rooms-kit/contract';
-import { MAX_TTL_SECONDS, OPS, decodeRequest } from '../src/index.js';
-import type { DecodeResult } from '../src/index.js';
+import { MAX_TTL_SECONDS, OPS, decodeRequest } from '../src/server.js';
+import type { DecodeResult } from '../src/server.js';
 
 function rejected(result: DecodeResult): { ref: number | null; code: string; message: string } {
   if (result.ok) throw new Error(`expected a rejection, got ${JSON.stringify(result.request)}`);

@@ -1,17 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { RoomsError } from '@rooms-kit/contract';
+import { decodeServerFrame, encodeRequest } from '../src/client.js';
 import {
   decodeRequest,
-  decodeServerFrame,
   encodeBatch,
   encodeErrorReply,
   encodeEvent,
   encodeMessageEvent,
   encodeMessageEventJson,
   encodeReply,
-  encodeRequest,
-} from '../src/index.js';
-import type { Request, Result, ServerEvent } from '../src/index.js';
+} from '../src/server.js';
+import type { Request, Result, ServerEvent } from '../src/server.js';
 
 const member = { id: 's1', node: 'n1', user: 'u1', data: { name: 'ann' } };
 

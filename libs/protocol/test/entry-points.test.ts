@@ -2,7 +2,6 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
-import * as everything from '../src/index.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -24,10 +23,10 @@ async function bundle(entry: string): Promise<{ inputs: string[]; text: string }
 }
 
 describe('package entry points', () => {
-  it('declares ./client, ./server and . and no side effects', async () => {
+  it('declares ./client and ./server (no . entry) and no side effects', async () => {
     const manifest = JSON.parse(await readFile(`${root}package.json`, 'utf8')) as Record<string, unknown>;
     expect(manifest.sideEffects).toBe(false);
-    expect(manifest.exports).toEqual({ '.': './src/index.ts', './client': './src/client.ts', './server': './src/server.ts' });
+    expect(manifest.exports).toEqual({ './client': './src/client.ts', './server': './src/server.ts' });
   });
 
   it('resolves the subpath entries by package name', async () => {
@@ -53,17 +52,6 @@ describe('package entry points', () => {
     }
   });
 
-  it('the . entry still exports everything it exported before the split', () => {
-    expect(Object.keys(everything).sort()).toEqual([
-      'CloseCode', 'DISCARD_REASONS', 'EVENT_NAMES', 'GROUP_ID_PATTERN', 'GROUP_STATES', 'LEAVE_REASONS',
-      'MAX_GROUP_ID_LENGTH', 'MAX_INTERVAL_MS', 'MAX_TTL_SECONDS', 'OPS', 'PROTOCOL_PATH', 'ProtocolError',
-      'decodeRequest', 'decodeServerFrame', 'encodeBatch', 'encodeErrorReply', 'encodeEvent', 'encodeMessageEvent',
-      'encodeMessageEventJson', 'encodeReply', 'encodeRequest', 'isValidGroupId',
-    ]);
-  });
-});
-
-describe('the client entry bundled for a browser', () => {
   it('reaches only protocol and contract sources: no TypeBox, no server module', async () => {
     const { inputs, text } = await bundle('src/client.ts');
     expect(inputs).toContain('src/client/decode-server-frame.ts');

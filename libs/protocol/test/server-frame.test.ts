@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ProtocolError, decodeServerFrame } from '../src/index.js';
+import { ProtocolError, decodeServerFrame } from '../src/client.js';
 
 const welcome = { ev: 'welcome', session: 's', resumeToken: 't', node: 'n', heartbeatMs: 25000, resumed: true };
 const member = { id: 's2', node: 'n2' };

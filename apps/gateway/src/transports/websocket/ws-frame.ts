@@ -1,3 +1,5 @@
+import type { WireEncoding } from '../transport.js';
+
 /**
  * One complete, unmasked WebSocket text frame (FIN set, opcode 1) holding `text` as UTF-8 (RFC 6455 §5.2): the
  * bytes a server writes for a text message. Built once per event and written as is to every recipient's socket.
@@ -20,3 +22,6 @@ export function encodeTextFrame(text: string): Buffer {
   frame.write(text, header, 'utf8');
   return frame;
 }
+
+/** The WebSocket wire encoding: every server frame is one text frame (built once per frame, shared by all sockets). */
+export const WEBSOCKET_ENCODING: WireEncoding = { kind: 'websocket', encode: encodeTextFrame };

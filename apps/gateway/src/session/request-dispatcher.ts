@@ -9,12 +9,18 @@ import type {
   LeaveRequest,
   Request,
   Result,
-} from '@rooms-kit/protocol';
+} from '@rooms-kit/protocol/server';
 
-/** The connection a request runs for, as the dispatcher needs it. */
+/** The client session a request runs for, as the dispatcher needs it. */
 export interface RequestOrigin {
-  /** The connection's session id. */
+  /** The session id. */
   readonly session: string;
+  /** Where its replies go. */
+  readonly outbox: RequestOutbox;
+}
+
+/** A session's outbox as requests use it. */
+export interface RequestOutbox {
   /** Parks live frames of `group` until {@link releaseGroup}, so a reply (and a replay) go out before them. */
   holdGroup(group: string): void;
   /** Sends the parked frames of `group`, dropping messages at or below `replayedUpTo` (already replayed). */
@@ -27,7 +33,7 @@ export interface RequestOrigin {
   reply(ref: number | undefined, result: Result): void;
   /**
    * Sends history messages of `group` in order, at the client's reading pace; resolves with the last offset sent
-   * (or `since` when none) once all are written or the connection ended.
+   * (or `since` when none) once all are written or the session ended.
    */
   replay(group: string, since: number, messages: readonly GroupMessage[]): Promise<number>;
 }
@@ -44,7 +50,7 @@ export class RequestDispatcher {
     private readonly onPublish: () => void = () => undefined,
   ) {}
 
-  /** Runs one request for `origin`; success replies go through `origin.reply`. */
+  /** Runs one request for `origin`; success replies go through `origin.outbox.reply`. */
   async dispatch(origin: RequestOrigin, request: Request): Promise<void> {
     switch (request.op) {
       case 'create':
@@ -57,19 +63,19 @@ export class RequestDispatcher {
         return this.broadcast(origin, request);
       case 'members': {
         const members = await this.node.members(request.group, origin.session);
-        return origin.reply(request.ref, { group: request.group, members });
+        return origin.outbox.reply(request.ref, { group: request.group, members });
       }
       case 'groups': {
         const { groups, latest } = this.node.groupsOf(origin.session);
-        return origin.reply(request.ref, { groups, latest });
+        return origin.outbox.reply(request.ref, { groups, latest });
       }
       case 'group': {
         const info = await this.node.groupInfo(request.group, origin.session);
         const result: GroupResult = { group: info.group, state: info.state, size: info.size, nodes: info.nodes, meta: info.meta, static: info.static };
-        return origin.reply(request.ref, result);
+        return origin.outbox.reply(request.ref, result);
       }
       case 'ping':
-        return origin.reply(request.ref, {});
+        return origin.outbox.reply(request.ref, {});
     }
   }
 
@@ -85,50 +91,50 @@ export class RequestDispatcher {
     if (request.meta !== undefined) spec.meta = request.meta;
     if (request.data !== undefined) spec.data = request.data;
     const joins = spec.join ?? true;
-    if (joins) origin.holdGroup(group);
+    if (joins) origin.outbox.holdGroup(group);
     try {
       const result = await this.node.create(origin.session, spec);
-      if (joins) origin.setOffset(group, 0);
-      origin.reply(request.ref, { group: result.group, members: result.members });
+      if (joins) origin.outbox.setOffset(group, 0);
+      origin.outbox.reply(request.ref, { group: result.group, members: result.members });
     } finally {
-      if (joins) origin.releaseGroup(group, 0);
+      if (joins) origin.outbox.releaseGroup(group, 0);
     }
   }
 
   private async join(origin: RequestOrigin, request: JoinRequest): Promise<void> {
     const { group, since } = request;
     let replayedUpTo = 0;
-    origin.holdGroup(group);
+    origin.outbox.holdGroup(group);
     try {
       const options = request.data !== undefined ? { data: request.data } : {};
       const joined = await this.node.join(origin.session, group, options);
-      if (!joined.already) origin.setOffset(group, joined.offset);
+      if (!joined.already) origin.outbox.setOffset(group, joined.offset);
       const result: JoinResult = { group: joined.group, members: joined.members, already: joined.already, offset: joined.offset };
       if (since === undefined) {
-        origin.reply(request.ref, result);
+        origin.outbox.reply(request.ref, result);
         return;
       }
       // The join is done: a history that cannot be read now makes `recovered:false`, not a failed join.
       const history = await this.node.history(group, since).catch(() => ({ messages: [] as GroupMessage[], complete: false }));
       result.recovered = history.complete;
-      origin.reply(request.ref, result);
-      replayedUpTo = await origin.replay(group, since, history.messages);
+      origin.outbox.reply(request.ref, result);
+      replayedUpTo = await origin.outbox.replay(group, since, history.messages);
     } finally {
-      origin.releaseGroup(group, replayedUpTo);
+      origin.outbox.releaseGroup(group, replayedUpTo);
     }
   }
 
   private async leave(origin: RequestOrigin, request: LeaveRequest): Promise<void> {
     const options = request.data !== undefined ? { data: request.data } : {};
     const result = await this.node.leave(origin.session, request.group, options);
-    origin.forgetGroup(request.group);
-    origin.reply(request.ref, { group: result.group });
+    origin.outbox.forgetGroup(request.group);
+    origin.outbox.reply(request.ref, { group: result.group });
   }
 
   private async broadcast(origin: RequestOrigin, request: BroadcastRequest): Promise<void> {
     const options = request.self !== undefined ? { self: request.self } : {};
     const result = await this.node.broadcast(origin.session, request.group, request.data, options);
     this.onPublish();
-    origin.reply(request.ref, { recipients: result.recipients, offset: result.offset });
+    origin.outbox.reply(request.ref, { recipients: result.recipients, offset: result.offset });
   }
 }

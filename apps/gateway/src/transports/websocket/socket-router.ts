@@ -1,6 +1,6 @@
 import type { RawData, WebSocket } from 'ws';
 
-/** What handles one WebSocket's events (a connection). Every method must not throw. */
+/** What handles one WebSocket's events (its WebSocket transport). Every method must not throw. */
 export interface SocketOwner {
   /** A data frame from the client. */
   received(data: RawData): void;

@@ -1,6 +1,6 @@
-import type { OutboundFrame } from './outbound-frame.js';
+import type { OutboundFrame } from '../transports/outbound-frame.js';
 
-/** A connection that holds frames of buffered (`interval`) groups. */
+/** A session's outbox that holds frames of buffered (`interval`) groups. */
 export interface IntervalHolder {
   /**
    * Moves the frames held for `group` into the outbound queue as one array frame. `reuse` is the batch built for the
@@ -15,9 +15,9 @@ interface GroupTimer {
 }
 
 /**
- * Runs the outbound buffering of groups created with `interval`: when a connection first holds a frame of such a
- * group, a timer of the group's interval is armed; when it fires, every connection holding frames of the group sends
- * them as ONE JSON-array frame. Connections holding the same frames share one encoded batch. No timer runs for an
+ * Runs the outbound buffering of groups created with `interval`: when a session first holds a frame of such a
+ * group, a timer of the group's interval is armed; when it fires, every session holding frames of the group sends
+ * them as ONE JSON-array frame. Sessions holding the same frames share one encoded batch. No timer runs for an
  * idle group.
  */
 export class IntervalBatcher {

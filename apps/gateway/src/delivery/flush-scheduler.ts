@@ -7,9 +7,9 @@ export interface Flushable {
 }
 
 /**
- * Flushes every connection that got frames, once per event-loop turn: the first `markDirty` of a turn schedules one
- * `setImmediate`, which writes each dirty connection's queue in one corked batch. So a burst of events costs one
- * socket write per connection, not one per event.
+ * Flushes every session outbox that got frames, once per event-loop turn: the first `markDirty` of a turn schedules
+ * one `setImmediate`, which writes each dirty outbox's queue to its transport in one corked batch. So a burst of
+ * events costs one socket write per connection, not one per event.
  */
 export class FlushScheduler {
   private dirty: Flushable[] = [];

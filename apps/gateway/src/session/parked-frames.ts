@@ -1,4 +1,4 @@
-import type { OutboundFrame } from './outbound-frame.js';
+import type { OutboundFrame } from '../transports/outbound-frame.js';
 
 /** A live frame parked behind a handshake or a join, with the outbound buffering of its group. */
 export interface ParkedFrame {
@@ -7,7 +7,7 @@ export interface ParkedFrame {
 }
 
 /**
- * The live frames a connection holds back while it writes something that must come first: a resume's `welcome`
+ * The live frames a session holds back while it writes something that must come first: a resume's `welcome`
  * and replay (every frame is parked) or a `join`'s reply and `since` replay (that group's frames are parked).
  * Counts what it holds (`bytes`, by JSON length) so the slow-consumer limit covers parked frames too.
  */
@@ -65,7 +65,7 @@ export class ParkedFrames {
     return list;
   }
 
-  /** Per group, the lowest message offset parked (those never reached the socket). */
+  /** Per group, the lowest message offset parked (those never reached the client). */
   lowestOffsets(into: Map<string, number>): void {
     const note = (list: readonly ParkedFrame[]): void => {
       for (const { frame } of list) {

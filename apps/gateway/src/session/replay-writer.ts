@@ -1,21 +1,24 @@
 import type { GroupMessage } from '@rooms-kit/core';
-import { encodeMessageEvent } from '@rooms-kit/protocol';
-import { OutboundFrame } from './outbound-frame.js';
+import { encodeMessageEvent } from '@rooms-kit/protocol/server';
+import { OutboundFrame } from '../transports/outbound-frame.js';
+import type { WireEncoding } from '../transports/transport.js';
 
 /** Most bytes of replayed frames queued at a time (further capped at a quarter of the slow-consumer limit). */
 export const REPLAY_PAGE_BYTES = 64 * 1024;
 /** Most replayed messages encoded and queued at a time (bounds the event-loop time of one page). */
 export const REPLAY_PAGE_MESSAGES = 256;
 
-/** A connection as a replay writes to it. */
+/** A session's outbox as a replay writes to it. */
 export interface ReplayTarget {
-  /** True once the connection ended: the replay stops. */
+  /** True once the session ended: the replay stops. */
   readonly ended: boolean;
+  /** The wire encoding of the session's transport (a page's bytes are counted in it). */
+  readonly encoding: WireEncoding;
   /** Queues one replayed frame (counted against the slow-consumer limit like any other). */
   queueReplayed(frame: OutboundFrame): void;
   /**
-   * Writes what is queued and resolves once the socket took it (handed to the kernel), or once the connection
-   * ended. A client that does not read keeps this pending: the replay waits instead of queueing more.
+   * Writes what is queued and resolves once the transport handed it on to the client, or once the session ended.
+   * A client that does not read keeps this pending: the replay waits instead of queueing more.
    */
   writeAndWait(): Promise<void>;
 }
@@ -23,7 +26,7 @@ export interface ReplayTarget {
 /**
  * Replays `messages` (a group's history after `since`, in offset order) to `target` page by page: at most
  * `pageBytes` bytes or {@link REPLAY_PAGE_MESSAGES} messages are encoded and queued, then the replay waits until the
- * socket took them and yields one event-loop turn before the next page. So a replay holds at most about one page in
+ * transport took them and yields one event-loop turn before the next page. So a replay holds at most about one page in
  * memory whatever the history's size, never blocks the event loop for long, and goes at the client's reading pace.
  * Offsets at or below the last one sent are skipped. Resolves with the last offset sent (`since` when none).
  */
@@ -46,7 +49,7 @@ export async function replayHistory(
       target.queueReplayed(frame);
       if (target.ended) return last;
       last = message.offset;
-      bytes += frame.bytes.length;
+      bytes += frame.encoded(target.encoding).length;
       count++;
     }
     if (next < messages.length) {

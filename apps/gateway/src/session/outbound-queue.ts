@@ -1,17 +1,21 @@
-import type { Writable } from 'node:stream';
-import { encodeBatch } from '@rooms-kit/protocol';
-import { OutboundFrame } from './outbound-frame.js';
+import { encodeBatch } from '@rooms-kit/protocol/server';
+import { OutboundFrame } from '../transports/outbound-frame.js';
+import type { Transport, WireEncoding } from '../transports/transport.js';
 
 /**
- * One connection's outbound frames: the queue written at the next flush, and per buffered (`interval`) group the
- * frames held until the group's interval ends. Counts the bytes waiting (the slow-consumer check) and can tell,
- * for a connection that died, the first message offset of each group that never reached its socket.
+ * One session's outbound frames: the queue written at the next flush, and per buffered (`interval`) group the
+ * frames held until the group's interval ends. Counts the bytes waiting (the slow-consumer check: queued frames as
+ * `encoding` puts them on the wire, held ones by their JSON text) and can tell, for a session whose connection
+ * died, the first message offset of each group that never reached the client.
  */
 export class OutboundQueue {
   private frames: OutboundFrame[] = [];
   private held: Map<string, OutboundFrame[]> | null = null;
   private queuedBytes = 0;
   private heldBytes = 0;
+
+  /** `encoding`: the wire encoding of the session's transport. */
+  constructor(private readonly encoding: WireEncoding) {}
 
   /** Bytes waiting in this queue (queued and held). */
   get bytes(): number {
@@ -26,7 +30,7 @@ export class OutboundQueue {
   /** Queues a frame for the next flush. */
   push(frame: OutboundFrame): void {
     this.frames.push(frame);
-    this.queuedBytes += frame.bytes.length;
+    this.queuedBytes += frame.encoded(this.encoding).length;
   }
 
   /** Holds a frame of a buffered group; true when it is the first held for that group. */
@@ -67,24 +71,16 @@ export class OutboundQueue {
   }
 
   /**
-   * Writes every queued frame to `socket` in one corked batch (one system call for many frames) and empties the
-   * queue. `onWritten`, when given, is called once the socket has handed the last of them to the kernel (or failed).
-   * Returns the bytes written. The queue must not be empty.
+   * Writes every queued frame to `transport` as one batch (one corked write on a socket) and empties the queue.
+   * `onWritten`, when given, is called once the transport handed the last of them on (or failed). Returns the
+   * bytes written. The queue must not be empty.
    */
-  writeTo(socket: Writable, onWritten?: (error?: Error | null) => void): number {
+  writeTo(transport: Pick<Transport, 'write'>, onWritten?: () => void): number {
     const frames = this.frames;
     const bytes = this.queuedBytes;
     this.frames = [];
     this.queuedBytes = 0;
-    if (frames.length === 1) {
-      socket.write((frames[0] as OutboundFrame).bytes, onWritten);
-      return bytes;
-    }
-    socket.cork();
-    const last = frames.length - 1;
-    for (let i = 0; i < last; i++) socket.write((frames[i] as OutboundFrame).bytes);
-    socket.write((frames[last] as OutboundFrame).bytes, onWritten);
-    socket.uncork();
+    transport.write(frames, onWritten);
     return bytes;
   }
 
@@ -96,7 +92,7 @@ export class OutboundQueue {
     this.heldBytes = 0;
   }
 
-  /** Per group, the lowest message offset still queued or held (never written to the socket). */
+  /** Per group, the lowest message offset still queued or held (never written to the transport). */
   unwrittenOffsets(): Map<string, number> {
     const lowest = new Map<string, number>();
     const note = (frame: OutboundFrame): void => {
