@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-    testTimeout: 20_000,
+    // Above a child node's or a Redis restart's 60 s readiness bound (a loaded machine); waits inside fail first, saying why.
+    testTimeout: 90_000,
   },
 });

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup, startTestGateway } from './support/harness.js';
 import { signToken } from './support/jwt.js';
-import { upgradeStatus } from './support/test-client.js';
+import { upgradeStatus } from '@rooms-kit/testing';
 
 afterEach(cleanup);
 

@@ -2,14 +2,14 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SLOW_CLOSE_GRACE_MS } from '../src/transports/websocket/websocket-transport.js';
 import { ADMIN_TOKEN, adminCall, cleanup, clientSocket, overflowSlowConsumer, startTestGateway, within } from './support/harness.js';
 import { signToken } from './support/jwt.js';
-import type { Msg } from './support/test-client.js';
+import type { ServerMessage } from '@rooms-kit/testing';
 
 afterEach(async () => {
   vi.useRealTimers();
   await cleanup();
 });
 
-const isRateLimited = (m: Msg): boolean => m.ok === false && (m.error as { code?: string }).code === 'RATE_LIMITED';
+const isRateLimited = (m: ServerMessage): boolean => m.ok === false && (m.error as { code?: string }).code === 'RATE_LIMITED';
 
 describe('Close codes', () => {
   it('1000 from the client ends the session at once: members get left disconnect, no resume', async () => {

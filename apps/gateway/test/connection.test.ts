@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup, startTestGateway, within } from './support/harness.js';
-import { upgradeStatus } from './support/test-client.js';
+import { upgradeStatus } from '@rooms-kit/testing';
 
 afterEach(cleanup);
 

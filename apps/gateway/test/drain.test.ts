@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Socket } from 'node:net';
 import { cleanup, startTestGateway, within } from './support/harness.js';
-import { upgradeStatus } from './support/test-client.js';
+import { upgradeStatus } from '@rooms-kit/testing';
 import { Gateway } from '../src/gateway.js';
 import { loadConfig } from '../src/config.js';
 

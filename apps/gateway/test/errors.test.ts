@@ -1,7 +1,7 @@
 import { RoomsError } from '@rooms-kit/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, adminCall, cleanup, startTestGateway } from './support/harness.js';
-import { upgradeStatus } from './support/test-client.js';
+import { upgradeStatus } from '@rooms-kit/testing';
 
 afterEach(cleanup);
 

@@ -7,7 +7,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { HttpRouter, createGatewayRouter, sendJson, sendMethodNotAllowed, sendNotFound, sendText } from '../src/http/index.js';
 import type { AdminDeps, FallbackHandler, RouteMiss } from '../src/http/index.js';
 import { rawRequest } from './support/raw-http.js';
-import { upgradeStatus } from './support/test-client.js';
+import { upgradeStatus } from '@rooms-kit/testing';
 
 const NOT_FOUND = { error: { code: 'BAD_REQUEST', message: 'not found', temporary: false } };
 

@@ -1,58 +1,46 @@
 import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePort } from '@rooms-kit/testing';
-import { cleanup, eventually, track } from './support/harness.js';
-import { TestClient } from './support/test-client.js';
+import { freePort, PROCESS_READY_TIMEOUT_MS, ProtocolClient, WatchedProcess } from '@rooms-kit/testing';
+import { cleanup, track } from './support/harness.js';
 
 const projectDir = fileURLToPath(new URL('..', import.meta.url));
-const children: ChildProcess[] = [];
+const started: WatchedProcess[] = [];
 
 afterEach(async () => {
   await cleanup();
-  for (const child of children.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  for (const watched of started.splice(0)) if (!watched.exit) watched.child.kill('SIGKILL');
 });
 
-/** Runs the real entry point (`node --import tsx src/main.ts`) with `env`. */
-function runMain(env: Record<string, string>): { child: ChildProcess; exit: Promise<number | null>; stderr: () => string } {
+/** Runs the real entry point (`node --import tsx src/main.ts`) with `env`; its stderr is kept for failure messages. */
+function runMain(env: Record<string, string>): WatchedProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: projectDir,
     env: { ...process.env, ROOMS_LOG_LEVEL: 'silent', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
-  children.push(child);
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, exit, stderr: () => stderr };
+  const watched = new WatchedProcess(child, 'the gateway process');
+  started.push(watched);
+  return watched;
 }
 
 describe('The entry point as a process', () => {
   it('serves, and on SIGTERM drains (clients get 1001) and exits 0', async () => {
     const port = await freePort();
-    const { child, exit } = runMain({ PORT: String(port), HOST: '127.0.0.1' });
-    await eventually(
-      async () => {
-        try {
-          return (await fetch(`http://127.0.0.1:${port}/readyz`)).status === 200;
-        } catch {
-          return false;
-        }
-      },
-      'the gateway to be ready',
-      15_000,
-    );
-    const client = track(await TestClient.connect(`ws://127.0.0.1:${port}/v1`));
+    const gateway = runMain({ PORT: String(port), HOST: '127.0.0.1' });
+    const readyz = async (): Promise<boolean> => (await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(5000) })).status === 200;
+    await gateway.waitUntil(`the gateway on port ${port} to be ready`, readyz);
+    const client = track(await ProtocolClient.connect(`ws://127.0.0.1:${port}/v1`));
     await client.ok('create', { group: 'g' });
-    child.kill('SIGTERM');
+    gateway.child.kill('SIGTERM');
     expect((await client.closedWithin(5000)).code).toBe(1001);
-    expect(await exit).toBe(0);
-  }, 30_000);
+    expect((await gateway.exited).code).toBe(0);
+  }, PROCESS_READY_TIMEOUT_MS + 30_000);
 
   it('exits 1 naming the variable when the environment is wrong', async () => {
-    const { exit, stderr } = runMain({ ROOMS_MAX_PAYLOAD: 'lots' });
-    expect(await exit).toBe(1);
-    expect(stderr()).toContain('ROOMS_MAX_PAYLOAD');
-  }, 30_000);
+    const gateway = runMain({ ROOMS_MAX_PAYLOAD: 'lots' });
+    expect((await gateway.exited).code).toBe(1);
+    await gateway.outputEnded;
+    expect(gateway.output).toContain('ROOMS_MAX_PAYLOAD');
+  }, PROCESS_READY_TIMEOUT_MS + 30_000);
 });

@@ -1,10 +1,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, adminCall, cleanup, eventually, startTestGateway, within } from './support/harness.js';
-import { RedisServer } from '@rooms-kit/testing';
+import { PROCESS_READY_TIMEOUT_MS, RedisServer } from '@rooms-kit/testing';
 
 const redis = new RedisServer();
 
-beforeAll(() => redis.start());
+beforeAll(() => redis.start(), PROCESS_READY_TIMEOUT_MS + 10_000);
 afterAll(() => redis.stop());
 afterEach(cleanup);
 
@@ -126,5 +126,5 @@ describe('Redis mode (ROOMS_REDIS_URL): two gateways, one cluster', () => {
       await cleanup();
       await own.stop();
     }
-  });
+  }, 2 * PROCESS_READY_TIMEOUT_MS + 30_000);
 });

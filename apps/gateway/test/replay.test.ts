@@ -1,22 +1,22 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup, clientSocket, eventually, overflowSlowConsumer, startTestGateway } from './support/harness.js';
 import type { TestGateway } from './support/harness.js';
-import type { Msg, TestClient } from './support/test-client.js';
+import type { ProtocolClient, ServerMessage } from '@rooms-kit/testing';
 
 afterEach(cleanup);
 
-const offsetsOf = (messages: Msg[], group: string): number[] =>
+const offsetsOf = (messages: ServerMessage[], group: string): number[] =>
   messages.filter((m) => m.ev === 'message' && m.group === group).map((m) => m.offset as number);
 
 /** Has `sender` (a member of `group`) publish `count` messages of `bytes` each; resolves once all were executed. */
-async function fillHistory(sender: TestClient, group: string, count: number, bytes: number): Promise<void> {
+async function fillHistory(sender: ProtocolClient, group: string, count: number, bytes: number): Promise<void> {
   const data = 'h'.repeat(bytes);
   for (let i = 0; i < count; i++) sender.send({ op: 'broadcast', group, data });
   await sender.ok('ping');
 }
 
 /** Connects a client and stops reading from its socket right after the welcome. */
-async function nonReading(gw: TestGateway, query: Record<string, string> = {}): Promise<TestClient> {
+async function nonReading(gw: TestGateway, query: Record<string, string> = {}): Promise<ProtocolClient> {
   const client = await gw.connect(query);
   clientSocket(client).pause();
   return client;

@@ -1,11 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup, startTestGateway } from './support/harness.js';
 import type { TestGateway } from './support/harness.js';
-import type { TestClient } from './support/test-client.js';
+import type { ProtocolClient } from '@rooms-kit/testing';
 
 afterEach(cleanup);
 
-async function two(env: Record<string, string> = {}): Promise<{ gw: TestGateway; a: TestClient; b: TestClient }> {
+async function two(env: Record<string, string> = {}): Promise<{ gw: TestGateway; a: ProtocolClient; b: ProtocolClient }> {
   const gw = await startTestGateway(env);
   const [a, b] = await Promise.all([gw.connect(), gw.connect()]);
   return { gw, a, b };

@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ADMIN_TOKEN, adminCall, cleanup, clientSocket, eventually, overflowSlowConsumer, startTestGateway } from './support/harness.js';
-import type { Msg } from './support/test-client.js';
+import type { ServerMessage } from '@rooms-kit/testing';
 
 afterEach(cleanup);
 
-const offsetsOf = (messages: Msg[], group: string): number[] =>
+const offsetsOf = (messages: ServerMessage[], group: string): number[] =>
   messages.filter((m) => m.ev === 'message' && m.group === group).map((m) => m.offset as number);
 
 describe('Resume', () => {
@@ -148,7 +148,7 @@ describe('Resume: join with since', () => {
     const messages = b.messages.filter((m) => m.ev === 'message');
     expect(messages.map((m) => m.offset)).toEqual([3, 4, 5]);
     expect(messages.map((m) => m.data)).toEqual([3, 4, 5]);
-    expect(b.messages.indexOf(messages[0] as Msg)).toBeGreaterThan(replyIndex);
+    expect(b.messages.indexOf(messages[0] as ServerMessage)).toBeGreaterThan(replyIndex);
   });
 
   it('works for a member too (already:true), to recover messages lost in flight', async () => {

@@ -21,7 +21,7 @@ const server = new RedisServer();
 const managers: NodeManager[] = [];
 let test = 0;
 
-beforeAll(() => server.start(), 15_000);
+beforeAll(() => server.start(), 90_000);
 afterAll(() => server.stop());
 afterEach(async () => {
   await Promise.all(managers.splice(0).map((m) => m.close()));

@@ -22,7 +22,7 @@ const stopping: Array<() => Promise<void>> = [];
 beforeAll(async () => {
   await server.start();
   raw = new Redis(server.url);
-}, 15_000);
+}, 90_000);
 afterEach(async () => {
   await Promise.all(stopping.splice(0).map((stop) => stop()));
 });

@@ -16,7 +16,7 @@ let raw: Redis;
 beforeAll(async () => {
   await server.start();
   raw = new Redis(server.url);
-}, 15_000);
+}, 90_000);
 afterAll(async () => {
   raw.disconnect();
   await server.stop();

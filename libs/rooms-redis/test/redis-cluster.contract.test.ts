@@ -8,7 +8,7 @@ import { RedisClusterServers } from './support/redis-cluster.js';
 const cluster = new RedisClusterServers(3);
 let run = 0;
 
-beforeAll(() => cluster.start(), 30_000);
+beforeAll(() => cluster.start(), 150_000);
 afterAll(() => cluster.stop());
 
 backendContract({ describe, it, afterEach }, 'RedisBackend (Redis Cluster, sharded pub/sub)', (count, options) => {

@@ -11,7 +11,7 @@ let prefix = '';
 let test = 0;
 const nodes = new TestNodes(() => ({ url: server.url, keyPrefix: prefix, commandTimeoutMs: 5000 }));
 
-beforeAll(() => server.start(), 15_000);
+beforeAll(() => server.start(), 90_000);
 afterAll(() => server.stop());
 afterEach(async () => {
   await server.start().catch(() => undefined);

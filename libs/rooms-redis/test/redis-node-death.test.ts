@@ -19,7 +19,7 @@ let raw: Redis;
 beforeAll(async () => {
   await server.start();
   raw = new Redis(server.url);
-}, 15_000);
+}, 90_000);
 afterAll(async () => {
   for (const child of children) {
     child.kill('SIGCONT');
@@ -70,7 +70,7 @@ async function startChild(id: string): Promise<Child> {
     for (const waiter of [...waiters]) waiter();
   });
   proc.stderr?.on('data', (chunk: Buffer) => (err += chunk.toString()));
-  const printed = (line: string, timeoutMs = 10_000): Promise<void> =>
+  const printed = (line: string, timeoutMs = 60_000): Promise<void> =>
     new Promise((resolve, reject) => {
       const check = (): void => {
         if (!lines.includes(line)) return;

@@ -6,7 +6,7 @@ import { RedisBackend } from '../src/index.js';
 const server = new RedisServer();
 let run = 0;
 
-beforeAll(() => server.start(), 15_000);
+beforeAll(() => server.start(), 90_000);
 afterAll(() => server.stop());
 
 backendContract({ describe, it, afterEach }, 'RedisBackend (single Redis)', (count, options) => {

@@ -1,11 +1,10 @@
 import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { accessSync, constants, mkdtempSync, rmSync } from 'node:fs';
 import { createConnection } from 'node:net';
-import { freePort } from './free-port.js';
-import { waitUntil } from './wait-until.js';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { freePort } from './free-port.js';
+import { PROCESS_READY_TIMEOUT_MS, WatchedProcess } from './watched-process.js';
 
 /** The message tests fail with when the binary is missing. */
 export const REDIS_MISSING = 'redis-server not found: install Redis (e.g. `apt-get install redis-server`) to run the Redis and cluster tests';
@@ -27,14 +26,14 @@ export function requireRedisServer(): string {
 /**
  * RedisServer: a `redis-server` process of the test's (or tool's) own, on a free port, without persistence, in a
  * temp dir, never the shared one on 6379.
- * `start()` waits until it answers PING; `kill()` is a SIGKILL (data lost); `restart()` starts it again, empty, on the
- * same port; `stop()` kills it and removes the temp dir.
+ * `start()` waits until it answers PING (up to {@link PROCESS_READY_TIMEOUT_MS}; a failure shows its last output);
+ * `kill()` is a SIGKILL (data lost); `restart()` starts it again, empty, on the same port; `stop()` kills it and
+ * removes the temp dir.
  */
 export class RedisServer {
   readonly binary: string;
   private readonly dir: string;
-  private child: ChildProcess | null = null;
-  private exited: Promise<void> = Promise.resolve();
+  private running: WatchedProcess | null = null;
   port = 0;
 
   /**
@@ -54,39 +53,42 @@ export class RedisServer {
     return `redis://127.0.0.1:${this.port}`;
   }
 
-  /** Starts the server (on a free port the first time, on the same port afterwards) and waits for PING. */
+  /**
+   * Starts the server (on a free port the first time, on the same port afterwards) and waits until it answers PING.
+   * Rejects at once when it exits, or after {@link PROCESS_READY_TIMEOUT_MS}, showing its last output; it is
+   * killed then.
+   */
   async start(): Promise<void> {
-    if (this.child) throw new Error('redis-server already running');
+    if (this.running) throw new Error('redis-server already running');
     if (this.port === 0) this.port = await freePort();
     const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir, ...this.extraArgs];
-    const child = spawn(this.binary, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: this.options.detached ?? false });
-    this.child = child;
-    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
-    let failure = '';
-    child.stderr?.on('data', (chunk: Buffer) => (failure += chunk.toString()));
-    await waitUntil(`redis-server to answer PING on port ${this.port}`, async () => {
-      if (child.exitCode !== null) throw new Error(`redis-server exited: ${failure}`);
-      return ping(this.port);
-    });
+    const child = spawn(this.binary, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: this.options.detached ?? false });
+    this.running = new WatchedProcess(child, `redis-server on port ${this.port}`);
+    try {
+      await this.running.waitUntil(`redis-server to answer PING on port ${this.port}`, () => ping(this.port), PROCESS_READY_TIMEOUT_MS);
+    } catch (error) {
+      await this.kill();
+      throw error;
+    }
   }
 
   /** SIGKILLs the server and waits for it to exit. */
   async kill(): Promise<void> {
-    const child = this.child;
-    if (!child) return;
-    this.child = null;
-    child.kill('SIGKILL');
-    await this.exited;
+    const running = this.running;
+    if (!running) return;
+    this.running = null;
+    running.child.kill('SIGKILL');
+    await running.exited;
   }
 
   /** SIGSTOPs the server: connections stay open but nothing is answered (until `resume`). */
   pause(): void {
-    this.child?.kill('SIGSTOP');
+    this.running?.child.kill('SIGSTOP');
   }
 
   /** SIGCONTs a paused server. */
   resume(): void {
-    this.child?.kill('SIGCONT');
+    this.running?.child.kill('SIGCONT');
   }
 
   /** Kills it and starts it again, empty, on the same port. */

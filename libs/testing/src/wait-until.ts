@@ -1,7 +1,8 @@
 /**
  * Polls `check` every `everyMs` until it returns a truthy value (resolved with it) or `timeoutMs` passes (rejects
- * with `what` in the message). For conditions with no event to wait on, such as a port that starts answering or a
- * state another process reaches.
+ * naming `what` and, when `check` threw, its last error). An error thrown by `check` counts as "not yet". For
+ * conditions with no event to wait on, such as a state another process reaches; for a child process's readiness use
+ * `WatchedProcess.waitUntil`, which also fails when the process exits and shows its output.
  */
 export async function waitUntil<T>(what: string, check: () => T | Promise<T>, timeoutMs = 10_000, everyMs = 20): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
@@ -13,7 +14,10 @@ export async function waitUntil<T>(what: string, check: () => T | Promise<T>, ti
     } catch (error) {
       lastError = error;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`, { cause: lastError });
+    if (Date.now() > deadline) {
+      const last = lastError === undefined ? '' : ` (last check: ${lastError instanceof Error ? lastError.message : String(lastError)})`;
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last}`, { cause: lastError });
+    }
     await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
 }

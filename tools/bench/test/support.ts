@@ -25,11 +25,17 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-/** Resolves once `check` holds, polling every 50 ms; rejects after `timeoutMs`. */
-export async function waitFor(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+/**
+ * Resolves once `check` holds, polling every 50 ms; rejects after `timeoutMs` naming `what` and, when given, the last
+ * 4 KiB of `output()` (what the process under test printed), so a failure on a loaded machine is diagnosable.
+ */
+export async function waitFor(check: () => boolean, timeoutMs: number, what: string, output?: () => string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) {
+      const printed = output === undefined ? '' : `\n--- its last output:\n${output().slice(-4096)}`;
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${printed}`);
+    }
     await new Promise((r) => setTimeout(r, 50));
   }
 }

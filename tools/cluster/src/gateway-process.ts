@@ -1,6 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { freePort, waitUntil } from '@rooms-kit/testing';
+import { freePort, PROCESS_READY_TIMEOUT_MS, WatchedProcess } from '@rooms-kit/testing';
+import type { ProcessExit } from '@rooms-kit/testing';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const entry = fileURLToPath(new URL('../../../apps/gateway/src/main.ts', import.meta.url));
@@ -11,8 +12,11 @@ export interface GatewayProcessOptions {
   port?: number;
   /** Environment variables of PROTOCOL.md ("Running a node") for this node. */
   env?: Record<string, string>;
-  /** Where its stdout/stderr go; default ignored. */
-  stdio?: 'inherit' | 'ignore';
+  /**
+   * Where its stdout/stderr go: `inherit` prints them in this terminal (the launcher); the default `tail` keeps the
+   * last 8 KiB of them, shown when the node fails to start (tests).
+   */
+  stdio?: 'inherit' | 'tail';
   /**
    * Run in its own process group, so a Ctrl-C in the terminal reaches only the owner, which then drains the node
    * with one SIGTERM (the launcher). Default false: tests keep nodes in their group.
@@ -26,36 +30,31 @@ export interface GatewayProcessOptions {
  */
 export class GatewayProcess {
   readonly port: number;
-  private readonly child: ChildProcess;
-  private readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  private exitState: { code: number | null; signal: NodeJS.Signals | null } | null = null;
+  private readonly watched: WatchedProcess;
 
-  private constructor(port: number, child: ChildProcess) {
+  private constructor(port: number, watched: WatchedProcess) {
     this.port = port;
-    this.child = child;
-    this.exited = new Promise((resolve) => {
-      child.once('exit', (code, signal) => {
-        this.exitState = { code, signal };
-        resolve({ code, signal });
-      });
-    });
+    this.watched = watched;
   }
 
-  /** Spawns a node and waits until it is ready (`/readyz` 200). */
+  /**
+   * Spawns a node and waits until it is ready (`/readyz` 200), for up to {@link PROCESS_READY_TIMEOUT_MS}: a busy
+   * machine can take long to start `node --import tsx`. Rejects at once when the node exits, and after that time,
+   * naming the port and showing the node's last output (unless inherited); the node is killed then.
+   */
   static async start(options: GatewayProcessOptions = {}): Promise<GatewayProcess> {
     const port = options.port ?? (await freePort());
     const child = spawn(process.execPath, ['--import', 'tsx', entry], {
       cwd: repoRoot,
       env: { ...process.env, ROOMS_LOG_LEVEL: 'warn', ...options.env, PORT: String(port), HOST: '127.0.0.1' },
-      stdio: options.stdio ?? 'ignore',
+      stdio: options.stdio === 'inherit' ? 'inherit' : ['ignore', 'pipe', 'pipe'],
       detached: options.detached ?? false,
     });
-    const node = new GatewayProcess(port, child);
+    const node = new GatewayProcess(port, new WatchedProcess(child, `the gateway on port ${port}`));
     try {
-      await waitUntil(`gateway on port ${port} to be ready`, async () => {
-        if (node.exitState) throw new Error(`gateway exited with ${JSON.stringify(node.exitState)}`);
-        return (await fetch(`${node.httpUrl}/readyz`)).status === 200;
-      }, 20_000, 50);
+      // Each probe is bounded, so a node that accepts but never answers still ends in the wait's own failure.
+      const ready = async (): Promise<boolean> => (await fetch(`${node.httpUrl}/readyz`, { signal: AbortSignal.timeout(5000) })).status === 200;
+      await node.watched.waitUntil(`the gateway on port ${port} to be ready (/readyz 200)`, ready, PROCESS_READY_TIMEOUT_MS, 50);
     } catch (error) {
       await node.kill();
       throw error;
@@ -75,17 +74,17 @@ export class GatewayProcess {
 
   /** The process id. */
   get pid(): number | undefined {
-    return this.child.pid;
+    return this.watched.child.pid;
   }
 
   /** Sends a signal and resolves with how the process ended. */
-  async signal(signal: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-    if (!this.exitState) this.child.kill(signal);
-    return this.exited;
+  async signal(signal: NodeJS.Signals): Promise<ProcessExit> {
+    if (!this.watched.exit) this.watched.child.kill(signal);
+    return this.watched.exited;
   }
 
   /** SIGKILLs the node (a crash). Idempotent. */
-  kill(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  kill(): Promise<ProcessExit> {
     return this.signal('SIGKILL');
   }
 }

@@ -6,9 +6,8 @@
  * Options: `--kills N` (default 5), `--rate R` messages/s (default 1000), `--seconds S` (default 5), `--members M`
  * (members per node in the restart test, default 50). Everything it starts is stopped at the end.
  */
+import { ProtocolClient, RedisServer, waitUntil } from '@rooms-kit/testing';
 import { GatewayProcess } from './gateway-process.js';
-import { ProtocolClient } from './protocol-client.js';
-import { RedisServer, waitUntil } from '@rooms-kit/testing';
 
 const arg = (name: string, fallback: number): number => {
   const index = process.argv.indexOf(`--${name}`);
@@ -57,7 +56,7 @@ try {
     await new Promise((resolve) => setTimeout(resolve, Math.random() * (ttl / 4)));
     const killedAt = performance.now();
     await victim.kill();
-    await watcher.waitFor((m) => m.ev === 'left' && m.group === group && m.reason === 'node-down', 3 * ttl);
+    await watcher.waitFor((m) => m.ev === 'left' && m.group === group && m.reason === 'node-down', `left node-down in ${group}`, 3 * ttl);
     deaths.push(performance.now() - killedAt);
   }
   deaths.sort((x, y) => x - y);
@@ -99,7 +98,7 @@ try {
   for (const receiver of receivers) await receiver.ok('join', { group: 'latency' });
   const latencies: number[] = [];
   for (const receiver of receivers) {
-    receiver.socket.on('message', (raw) => {
+    receiver.ws.on('message', (raw) => {
       const frames: unknown = JSON.parse(String(raw));
       for (const m of (Array.isArray(frames) ? frames : [frames]) as Array<{ ev?: string; data?: { t?: number } }>) {
         if (m.ev === 'message' && typeof m.data?.t === 'number') latencies.push(performance.timeOrigin + performance.now() - m.data.t);
@@ -123,7 +122,7 @@ try {
   console.log(`| Redis SIGKILL + empty restart -> all ${members.length} members listed again on both nodes | ${fmt(convergedMs)} after Redis answered again; both nodes ready after ${fmt(readyMs)} (Redis was down ${fmt(upAt - downAt)}) |`);
   console.log(`| cross-node broadcast latency, ${rate} msg/s x 10 receivers on the other node, ${seconds} s | p50 ${fmt(percentile(latencies, 50))}, p99 ${fmt(percentile(latencies, 99))}, max ${fmt(latencies.at(-1) ?? NaN)} (${latencies.length} deliveries) |`);
 } finally {
-  await Promise.all(clients.map((client) => client.drop().catch(() => undefined)));
+  await Promise.all(clients.map((client) => client.terminate()));
   await Promise.all(started.map((node) => node.kill()));
   await redis.stop();
 }

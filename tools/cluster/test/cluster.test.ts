@@ -1,8 +1,8 @@
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { waitUntil } from '@rooms-kit/testing';
-import type { ServerMessage } from '../src/index.js';
-import { startCluster } from './cluster-harness.js';
+import type { ServerMessage } from '@rooms-kit/testing';
+import { CONVERGE_MS, startCluster } from './cluster-harness.js';
 
 const isEv = (ev: string, group: string) => (m: ServerMessage) => m.ev === ev && m.group === group;
 
@@ -83,11 +83,11 @@ describe('cluster on Redis: one lifecycle (property 3)', () => {
       await waitUntil('the group to be discarded on both nodes', async () => {
         const [ra, rb] = await Promise.all([a.request('group', { group: 'life' }), b.request('group', { group: 'life' })]);
         return ra.ok === false && rb.ok === false;
-      });
+      }, CONVERGE_MS);
       // Both nodes ran the grace; give a second attempt the time of another grace to show up, then count.
       await a.ok('create', { group: 'probe' });
       await a.ok('leave', { group: 'probe' });
-      await waitUntil('probe to be discarded', async () => (await a.request('group', { group: 'probe' })).ok === false);
+      await waitUntil('probe to be discarded', async () => (await a.request('group', { group: 'probe' })).ok === false, CONVERGE_MS);
       expect(discards).toEqual([expect.objectContaining({ type: 'discarded', group: 'life', reason: 'empty' })]);
     } finally {
       watcher.disconnect();
@@ -106,7 +106,7 @@ describe('cluster on Redis: one lifecycle (property 3)', () => {
     // Wait past the grace by observing another group's discard on the same timer length.
     await a.ok('create', { group: 'probe' });
     await a.ok('leave', { group: 'probe' });
-    await waitUntil('probe to be discarded', async () => (await a.request('group', { group: 'probe' })).ok === false);
+    await waitUntil('probe to be discarded', async () => (await a.request('group', { group: 'probe' })).ok === false, CONVERGE_MS);
     const info = await a.ok('group', { group: 'kept' });
     expect(info).toMatchObject({ state: 'active', size: 1 });
   });
@@ -122,7 +122,7 @@ describe('cluster on Redis: dead nodes (property 5)', () => {
     await a.waitFor(isEv('joined', 'crash'));
     const killedAt = Date.now();
     await cluster.nodes[1]?.kill();
-    const left = await a.waitFor(isEv('left', 'crash'), 6000, 'left node-down');
+    const left = await a.waitFor(isEv('left', 'crash'), 'left node-down', 6000);
     const elapsed = Date.now() - killedAt;
     expect(left).toMatchObject({ reason: 'node-down', member: { id: b.session } });
     const info = await a.ok('group', { group: 'crash' });
@@ -138,7 +138,7 @@ describe('cluster on Redis: dead nodes (property 5)', () => {
     await b.ok('create', { group: 'orphan' });
     await b.ok('broadcast', { group: 'orphan', data: 'history to clean up' });
     await cluster.nodes[1]?.kill();
-    await waitUntil('the orphaned group to be discarded', async () => (await a.request('group', { group: 'orphan' })).ok === false, 10_000, 100);
+    await waitUntil('the orphaned group to be discarded', async () => (await a.request('group', { group: 'orphan' })).ok === false, CONVERGE_MS, 100);
     expect((await a.ok('create', { group: 'orphan' })).group).toBe('orphan');
   });
 
@@ -149,7 +149,7 @@ describe('cluster on Redis: dead nodes (property 5)', () => {
     await a.ok('create', { group: 'phoenix' });
     await b.ok('join', { group: 'phoenix' });
     await cluster.nodes[1]?.kill();
-    await a.waitFor(isEv('left', 'phoenix'), 6000);
+    await a.waitFor(isEv('left', 'phoenix'), 'left phoenix', 6000);
     const resumed = await cluster.connect(0, `?session=${b.session}&resume=${String(b.welcome.resumeToken)}`);
     expect(resumed.welcome).toMatchObject({ resumed: true, session: b.session });
     const rejoined = await a.waitFor(isEv('rejoined', 'phoenix'));
@@ -168,7 +168,7 @@ describe('cluster on Redis: Redis faults (property 6)', () => {
     await cluster.redis.kill();
     const refused = await b.request('create', { group: 'during-outage' });
     expect(refused).toMatchObject({ ok: false, error: { code: 'UNAVAILABLE', temporary: true } });
-    await waitUntil('readyz to say 503', async () => (await fetch(`${cluster.nodes[0]?.httpUrl}/readyz`)).status === 503);
+    await waitUntil('readyz to say 503', async () => (await fetch(`${cluster.nodes[0]?.httpUrl}/readyz`)).status === 503, CONVERGE_MS);
     await cluster.redis.restart();
     await waitUntil(
       'both members to be back in the restarted Redis',
@@ -177,10 +177,10 @@ describe('cluster on Redis: Redis faults (property 6)', () => {
         const ids = ((reply.members ?? []) as Array<{ id: string }>).map((m) => m.id).sort();
         return reply.ok === true && ids.length === 2 && ids.join() === [a.session, b.session].sort().join();
       },
-      15_000,
+      CONVERGE_MS,
       100,
     );
-    await waitUntil('readyz to say 200', async () => (await fetch(`${cluster.nodes[0]?.httpUrl}/readyz`)).status === 200);
+    await waitUntil('readyz to say 200', async () => (await fetch(`${cluster.nodes[0]?.httpUrl}/readyz`)).status === 200, CONVERGE_MS);
     const sent = await a.ok('broadcast', { group: 'survivor', data: 'after' });
     const got = await b.waitFor((m) => m.ev === 'message' && m.data === 'after');
     expect(got.offset).toBe(sent.offset);
@@ -196,7 +196,7 @@ describe('cluster on Redis: recovery (property 7)', () => {
     await mover.ok('join', { group: 'news' });
     await sender.ok('broadcast', { group: 'news', data: 'seen' });
     await mover.waitFor((m) => m.ev === 'message' && m.data === 'seen');
-    await mover.drop();
+    await mover.terminate();
     for (let i = 0; i < 5; i++) await sender.ok('broadcast', { group: 'news', data: `missed-${i}` });
     const resumed = await cluster.connect(1, `?session=${mover.session}&resume=${String(mover.welcome.resumeToken)}`);
     expect(resumed.welcome.resumed).toBe(true);
@@ -219,7 +219,7 @@ describe('cluster on Redis: drain', () => {
     const b = await cluster.connect(1);
     await a.ok('create', { group: 'drain' });
     await b.ok('join', { group: 'drain' });
-    const closed = b.whenClosed();
+    const closed = b.closed;
     const exited = cluster.nodes[1]?.signal('SIGTERM');
     expect((await closed).code).toBe(1001);
     const resumed = await cluster.connect(0, `?session=${b.session}&resume=${String(b.welcome.resumeToken)}`);

@@ -1,9 +1,9 @@
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
+import { ProtocolClient } from '@rooms-kit/testing';
+import type { ClientOptions } from 'ws';
 import { loadConfig } from '../../src/config.js';
 import { Gateway } from '../../src/gateway.js';
-import { TestClient } from './test-client.js';
-import type { ClientOptions } from 'ws';
 
 /** A gateway started in-process for a test, with helpers to reach it. */
 export interface TestGateway {
@@ -14,15 +14,15 @@ export interface TestGateway {
   /** `http://127.0.0.1:port` */
   http: string;
   /** Connects a client (waits for `welcome`); `query` is appended to the URL. */
-  connect(query?: Record<string, string>, options?: ClientOptions): Promise<TestClient>;
+  connect(query?: Record<string, string>, options?: ClientOptions): Promise<ProtocolClient>;
   /** Opens a client without waiting for `welcome`. */
-  open(query?: Record<string, string>, options?: ClientOptions): Promise<TestClient>;
+  open(query?: Record<string, string>, options?: ClientOptions): Promise<ProtocolClient>;
   /** The server side of `client`'s TCP connection (to watch it being closed or destroyed). */
-  serverSocketOf(client: TestClient): Socket;
+  serverSocketOf(client: ProtocolClient): Socket;
 }
 
 const gateways: Gateway[] = [];
-const clients: TestClient[] = [];
+const clients: ProtocolClient[] = [];
 
 /** Starts a gateway on a free port with `env` (over silent logs, 127.0.0.1, PORT=0). Closed by {@link cleanup}. */
 export async function startTestGateway(env: Record<string, string> = {}): Promise<TestGateway> {
@@ -43,8 +43,8 @@ export async function startTestGateway(env: Record<string, string> = {}): Promis
     port,
     url,
     http: `http://127.0.0.1:${port}`,
-    connect: async (query, options) => track(await TestClient.connect(withQuery(query), options)),
-    open: async (query, options) => track(await TestClient.open(withQuery(query), options)),
+    connect: async (query, options) => track(await ProtocolClient.connect(withQuery(query), { ws: options })),
+    open: async (query, options) => track(await ProtocolClient.open(withQuery(query), { ws: options })),
     serverSocketOf: (client) => {
       const local = clientSocket(client).localPort;
       const found = accepted.find((socket) => socket.remotePort === local);
@@ -55,7 +55,7 @@ export async function startTestGateway(env: Record<string, string> = {}): Promis
 }
 
 /** The client's own TCP socket (to pause its reading). */
-export function clientSocket(client: TestClient): Socket {
+export function clientSocket(client: ProtocolClient): Socket {
   return (client.ws as unknown as { _socket: Socket })._socket;
 }
 
@@ -65,7 +65,7 @@ export function clientSocket(client: TestClient): Socket {
  * with `clientSocket(slow).resume()` to read what was written and the close. Resolves with the number of broadcasts
  * (the group's last offset, for a group with no earlier message).
  */
-export async function overflowSlowConsumer(gw: TestGateway, sender: TestClient, slow: TestClient, group: string, chunkBytes: number): Promise<number> {
+export async function overflowSlowConsumer(gw: TestGateway, sender: ProtocolClient, slow: ProtocolClient, group: string, chunkBytes: number): Promise<number> {
   clientSocket(slow).pause();
   const connections = gw.gateway.connectionCount;
   const chunk = 'x'.repeat(chunkBytes);
@@ -90,7 +90,7 @@ export function within<T>(promise: Promise<T>, label: string, timeoutMs = 3000):
 }
 
 /** Registers a client for {@link cleanup}. */
-export function track(client: TestClient): TestClient {
+export function track(client: ProtocolClient): ProtocolClient {
   clients.push(client);
   return client;
 }
@@ -112,7 +112,7 @@ export async function eventually(check: () => boolean | Promise<boolean>, label:
 }
 
 /** A group's `group` op result, asked by `client`. */
-export async function groupState(client: TestClient, group: string): Promise<string | undefined> {
+export async function groupState(client: ProtocolClient, group: string): Promise<string | undefined> {
   const reply = await client.request('group', { group });
   return reply.ok === true ? (reply.state as string) : undefined;
 }

@@ -1,11 +1,10 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { waitUntil } from '@rooms-kit/testing';
+import { PROCESS_READY_TIMEOUT_MS, WatchedProcess } from '@rooms-kit/testing';
+import type { ProcessExit } from '@rooms-kit/testing';
 import { plainEnvironment } from './run-command.js';
 
-/** How long a start may take: the machine may be busy with other builds and tests. */
-const START_TIMEOUT_MS = 60_000;
 /** How long a drain may take after SIGTERM before the process is killed. */
 const STOP_TIMEOUT_MS = 10_000;
 
@@ -16,17 +15,18 @@ const STOP_TIMEOUT_MS = 10_000;
 export class BuiltGateway {
   readonly port: number;
   private readonly child: ChildProcess;
-  private readonly exited: Promise<void>;
+  private readonly exited: Promise<ProcessExit>;
 
-  private constructor(child: ChildProcess, port: number, exited: Promise<void>) {
+  private constructor(child: ChildProcess, port: number, exited: Promise<ProcessExit>) {
     this.child = child;
     this.port = port;
     this.exited = exited;
   }
 
   /**
-   * Starts `node main.js` in `dir` and resolves once `/readyz` answers 200 (within 60 s). Rejects with the
-   * process's output when it exits or does not get ready in time; the process is stopped then.
+   * Starts `node main.js` in `dir` and resolves once `/readyz` answers 200 (within PROCESS_READY_TIMEOUT_MS: the
+   * machine may be busy with other builds and tests). Rejects at once when the process exits, and when it does not get
+   * ready in time, with its last output; the process is stopped then.
    */
   static async start(dir: string): Promise<BuiltGateway> {
     const child = spawn(process.execPath, ['main.js'], {
@@ -34,40 +34,32 @@ export class BuiltGateway {
       env: plainEnvironment({ PORT: '0', HOST: '127.0.0.1', ROOMS_LOG_LEVEL: 'info' }),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let output = '';
-    let exitCode: number | null | undefined;
-    const exited = new Promise<void>((resolve) => {
-      child.once('exit', (code) => {
-        exitCode = code;
-        resolve();
-      });
-    });
-    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+    const watched = new WatchedProcess(child, 'the built gateway');
     let port: number | null = null;
     createInterface({ input: child.stdout! }).on('line', (line) => {
-      output += `${line}\n`;
       try {
         const entry = JSON.parse(line) as { msg?: unknown; port?: unknown };
         if (entry.msg === 'gateway serving' && typeof entry.port === 'number') port = entry.port;
       } catch {
-        // Not a log line of pino's: kept in the output for the failure message only.
+        // Not a log line of pino's: it is in the watched output, for a failure message.
       }
     });
 
-    const fail = async (error: unknown): Promise<never> => {
-      await stopProcess(child, exited);
-      throw new Error(`the built gateway did not get ready: ${String(error)}\n--- its output:\n${output}`);
-    };
     try {
-      const ready = await waitUntil('the built gateway to serve and be ready', async () => {
-        if (exitCode !== undefined) throw new Error(`it exited with ${exitCode}`);
-        if (port === null) return null;
-        const response = await fetch(`http://127.0.0.1:${port}/readyz`);
-        return response.status === 200 ? port : null;
-      }, START_TIMEOUT_MS, 100);
-      return new BuiltGateway(child, ready, exited);
+      const ready = await watched.waitUntil(
+        'the built gateway to serve (its "gateway serving" line) and be ready (/readyz 200)',
+        async () => {
+          if (port === null) return null;
+          const response = await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(5000) });
+          return response.status === 200 ? port : null;
+        },
+        PROCESS_READY_TIMEOUT_MS,
+        100,
+      );
+      return new BuiltGateway(child, ready, watched.exited);
     } catch (error) {
-      return fail(error);
+      await stopProcess(child, watched.exited);
+      throw new Error(`the built gateway did not get ready: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
     }
   }
 
@@ -82,7 +74,7 @@ export class BuiltGateway {
   }
 }
 
-async function stopProcess(child: ChildProcess, exited: Promise<void>): Promise<void> {
+async function stopProcess(child: ChildProcess, exited: Promise<ProcessExit>): Promise<void> {
   if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), STOP_TIMEOUT_MS)));
