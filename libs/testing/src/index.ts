@@ -1,5 +1,6 @@
 export { freePort } from './free-port.js';
 export { waitUntil } from './wait-until.js';
+export type { WaitWatch } from './wait-until.js';
 export { REDIS_MISSING, RedisServer, ping, requireRedisServer } from './redis-server.js';
 export { PROCESS_READY_TIMEOUT_MS, WatchedProcess } from './watched-process.js';
 export type { ProcessExit } from './watched-process.js';

@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
+import { waitUntil } from './wait-until.js';
 
 /**
  * How long a child process may take to become ready (start, load its code, listen, connect). Generous on purpose:
@@ -69,26 +70,16 @@ export class WatchedProcess {
    * counts as "not yet". Rejects at once when the process exits, and after `timeoutMs`, with a message naming `what`,
    * the process's state and its last output. `check` must itself be bounded (a fetch with a timeout signal, say).
    */
-  async waitUntil<T>(what: string, check: () => T | Promise<T>, timeoutMs = PROCESS_READY_TIMEOUT_MS, everyMs = 50): Promise<NonNullable<T>> {
-    const deadline = Date.now() + timeoutMs;
-    let lastError: unknown;
-    for (;;) {
-      if (this.exitState) {
+  waitUntil<T>(what: string, check: () => T | Promise<T>, timeoutMs = PROCESS_READY_TIMEOUT_MS, everyMs = 50): Promise<NonNullable<T>> {
+    return waitUntil(what, check, timeoutMs, everyMs, {
+      stopped: async (lastError) => {
+        if (!this.exitState) return null;
         await this.outputRead();
-        throw new Error(`${this.name} exited (${describeExit(this.exitState)}) while waiting for ${what}${this.outputSection()}`, { cause: lastError });
-      }
-      try {
-        const value = await check();
-        if (value) return value as NonNullable<T>;
-      } catch (error) {
-        lastError = error;
-      }
-      if (Date.now() > deadline) {
-        const last = lastError === undefined ? '' : ` (last check: ${lastError instanceof Error ? lastError.message : String(lastError)})`;
-        throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; ${this.name} is still running${last}${this.outputSection()}`, { cause: lastError });
-      }
-      await new Promise((resolve) => setTimeout(resolve, everyMs));
-    }
+        return new Error(`${this.name} exited (${describeExit(this.exitState)}) while waiting for ${what}${this.outputSection()}`, { cause: lastError });
+      },
+      detail: () => `; ${this.name} is still running`,
+      suffix: () => this.outputSection(),
+    });
   }
 
   /** Resolves once the streams ended after the exit, or after a second (a grandchild may hold them open). */
