@@ -15,8 +15,8 @@ export { systemClock } from './clock.js';
 export type { Logger } from './logger.js';
 export { silentLogger } from './logger.js';
 export type { DeliveryEvent, DeliveryPort } from './delivery.js';
-export type { GroupLifecycleListener, GroupMachineEvent, GroupMachineInput } from './group-machine.js';
-export { GroupMachine, visibleState } from './group-machine.js';
+export type { GroupLifecycleListener, GroupMachineEvent, GroupMachineInput } from './supervision/group-machine.js';
+export { GroupMachine, UNWATCH_DELAY_MS, visibleState } from './supervision/group-machine.js';
 export { MembershipRegistry } from './membership-registry.js';
 export type { AfterHook, BeforeHook, HookContext, HookOp } from './hooks.js';
 export { HookRegistry } from './hooks.js';
@@ -43,14 +43,8 @@ export { backendContract } from './port-contract/backend-contract.js';
 export type { Recorded } from './port-contract/recording-handler.js';
 export { RecordingHandler } from './port-contract/recording-handler.js';
 export { ContractAssertionError } from './port-contract/assertions.js';
-export { stateOfSnapshot } from './local-group.js';
-export type {
-  CreateRequest,
-  CreateResult,
-  JoinResult,
-  NodeManagerOptions,
-  PublishResult,
-  ResumedGroup,
-  ResumeResult,
-} from './node-manager.js';
-export { NodeManager } from './node-manager.js';
+export { stateOfSnapshot } from './replica/local-group.js';
+export type { CreateRequest, CreateResult, JoinResult, PublishResult } from './groups/group-requests.js';
+export type { ResumedGroup, ResumeResult } from './sessions/session-service.js';
+export type { NodeManagerOptions } from './node/node-manager-options.js';
+export { NodeManager } from './node/node-manager.js';

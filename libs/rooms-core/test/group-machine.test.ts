@@ -1,12 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createActor } from 'xstate';
-import { GroupMachine, visibleState } from '../src/index.js';
+import { GroupMachine, UNWATCH_DELAY_MS, visibleState } from '../src/index.js';
 import type { GroupMachineInput } from '../src/index.js';
 
 const GRACE = 1000;
 
 function startGroup(overrides: Partial<GroupMachineInput> = {}) {
-  const listener = { onGraceExpired: vi.fn(), onTick: vi.fn() };
+  const listener = { onGraceExpired: vi.fn(), onTick: vi.fn(), onReleased: vi.fn() };
   const input: GroupMachineInput = { id: 'g', static: false, graceMs: GRACE, size: 0, everActive: false, tickMs: 0, listener, ...overrides };
   const actor = createActor(GroupMachine, { input }).start();
   return { actor, listener, state: () => actor.getSnapshot().value };
@@ -168,8 +168,95 @@ describe('GroupMachine', () => {
   it('maps snapshot values to client-visible states', () => {
     expect(visibleState('created')).toBe('created');
     expect(visibleState('active')).toBe('active');
+    expect(visibleState('unwatching')).toBe('active');
     expect(visibleState('empty-grace')).toBe('empty-grace');
     expect(visibleState('starting')).toBeNull();
+    expect(visibleState('released')).toBeNull();
     expect(visibleState('discarded')).toBeNull();
+  });
+});
+
+describe('GroupMachine watch and release', () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('releases an active group nothing holds exactly when the unwatch delay ends, once, and ends the actor', async () => {
+    const { actor, listener, state } = startGroup({ size: 2, everActive: true });
+    actor.send({ type: 'IDLE' });
+    expect(state()).toBe('unwatching');
+    expect(visibleState(state())).toBe('active');
+    await vi.advanceTimersByTimeAsync(UNWATCH_DELAY_MS - 1);
+    expect(listener.onReleased).not.toHaveBeenCalled();
+    await vi.advanceTimersByTimeAsync(1);
+    expect(listener.onReleased).toHaveBeenCalledTimes(1);
+    expect(listener.onReleased).toHaveBeenCalledWith('g');
+    expect(state()).toBe('released');
+    expect(actor.getSnapshot().status).toBe('done');
+    expect(vi.getTimerCount()).toBe(0);
+    expect(listener.onGraceExpired).not.toHaveBeenCalled();
+  });
+
+  it('BUSY during the delay keeps the group watched; the next IDLE waits a whole delay again', async () => {
+    const { actor, listener, state } = startGroup({ size: 1, everActive: true });
+    actor.send({ type: 'IDLE' });
+    await vi.advanceTimersByTimeAsync(UNWATCH_DELAY_MS - 1);
+    actor.send({ type: 'BUSY' });
+    expect(state()).toBe('active');
+    expect(vi.getTimerCount()).toBe(0);
+    await vi.advanceTimersByTimeAsync(10 * UNWATCH_DELAY_MS);
+    expect(listener.onReleased).not.toHaveBeenCalled();
+    actor.send({ type: 'IDLE' });
+    await vi.advanceTimersByTimeAsync(UNWATCH_DELAY_MS - 1);
+    expect(state()).toBe('unwatching');
+    await vi.advanceTimersByTimeAsync(1);
+    expect(listener.onReleased).toHaveBeenCalledTimes(1);
+  });
+
+  it('a repeated IDLE does not restart the delay', async () => {
+    const { actor, listener } = startGroup({ size: 1, everActive: true });
+    actor.send({ type: 'IDLE' });
+    await vi.advanceTimersByTimeAsync(UNWATCH_DELAY_MS / 2);
+    actor.send({ type: 'IDLE' });
+    await vi.advanceTimersByTimeAsync(UNWATCH_DELAY_MS / 2);
+    expect(listener.onReleased).toHaveBeenCalledTimes(1);
+  });
+
+  it('an unwatching group whose members all left goes to empty-grace: its grace runs here, it is not released', async () => {
+    const { actor, listener, state } = startGroup({ size: 1, everActive: true });
+    actor.send({ type: 'IDLE' });
+    actor.send({ type: 'SIZE', size: 0 });
+    expect(state()).toBe('empty-grace');
+    await vi.advanceTimersByTimeAsync(GRACE);
+    expect(listener.onGraceExpired).toHaveBeenCalledTimes(1);
+    expect(listener.onReleased).not.toHaveBeenCalled();
+    actor.stop();
+  });
+
+  it('ignores IDLE in created and empty-grace (an empty group stays watched) and for static and ticking groups', async () => {
+    const created = startGroup();
+    const emptied = startGroup({ size: 0, everActive: true, graceMs: 100 * GRACE });
+    const lobby = startGroup({ static: true, size: 3 });
+    const ticking = startGroup({ size: 1, everActive: true, tickMs: 100 * UNWATCH_DELAY_MS });
+    for (const group of [created, emptied, lobby, ticking]) group.actor.send({ type: 'IDLE' });
+    expect([created.state(), emptied.state(), lobby.state(), ticking.state()]).toEqual(['created', 'empty-grace', 'active', 'active']);
+    await vi.advanceTimersByTimeAsync(10 * UNWATCH_DELAY_MS);
+    for (const group of [created, emptied, lobby, ticking]) {
+      expect(group.listener.onReleased).not.toHaveBeenCalled();
+      group.actor.stop();
+    }
+  });
+
+  it('DISCARDED ends an unwatching group without a release', async () => {
+    const { actor, listener, state } = startGroup({ size: 1, everActive: true });
+    actor.send({ type: 'IDLE' });
+    actor.send({ type: 'DISCARDED' });
+    expect(state()).toBe('discarded');
+    expect(vi.getTimerCount()).toBe(0);
+    await vi.advanceTimersByTimeAsync(10 * UNWATCH_DELAY_MS);
+    expect(listener.onReleased).not.toHaveBeenCalled();
   });
 });

@@ -14,8 +14,20 @@ export interface WatchTableHooks {
   dropped(watch: GroupWatch, event: ReplicaEvent): void;
 }
 
-/** How the table defers work to a later macrotask (`setImmediate`; injectable for tests). */
+/** How the table defers work to a later macrotask (default `nextMacrotask`; injectable for tests). */
 export type Schedule = (fn: () => void) => void;
+
+/** The timers of the runtime, with the `setImmediate` some have (Node, Bun, Deno) and others (browsers) lack. */
+const runtimeTimers = globalThis as typeof globalThis & { setImmediate?: (fn: () => void) => unknown };
+
+/**
+ * The default `Schedule`: the runtime's `setImmediate` where it has one (right after pending I/O, no clamping), else
+ * a zero-delay timer. Looked up on every call, so fake timers installed after the table was built still drive it.
+ */
+export const nextMacrotask: Schedule = (fn) => {
+  if (typeof runtimeTimers.setImmediate === 'function') runtimeTimers.setImmediate(fn);
+  else setTimeout(fn, 0);
+};
 
 /**
  * WatchTable: the groups this node watches and the sequencing of their events. Per group it delivers each event
@@ -31,7 +43,7 @@ export class WatchTable {
 
   constructor(
     private readonly hooks: WatchTableHooks,
-    private readonly schedule: Schedule = (fn) => void setImmediate(fn),
+    private readonly schedule: Schedule = nextMacrotask,
   ) {}
 
   /** The watch of a group, if any. */

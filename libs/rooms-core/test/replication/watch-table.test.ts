@@ -1,6 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { GroupSnapshot, GroupWatch, ReplicaEvent } from '../../src/index.js';
 import { WatchTable } from '../../src/index.js';
+import { nextMacrotask } from '../../src/replication/watch-table.js';
 
 function message(v: number, offset = v): ReplicaEvent {
   return { type: 'message', group: 'g', v, from: null, data: v, offset, self: false };
@@ -162,5 +163,30 @@ describe('WatchTable', () => {
     expect(discarded).toEqual(['g']);
     expect(table.get('g')).toBeUndefined();
     expect(table.size).toBe(0);
+  });
+});
+
+describe('nextMacrotask (the default schedule)', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+    vi.unstubAllGlobals();
+    vi.useRealTimers();
+  });
+
+  it('uses the runtime setImmediate when there is one, looked up at each call (fake timers drive it)', async () => {
+    vi.useFakeTimers();
+    const immediate = vi.spyOn(globalThis, 'setImmediate');
+    const ran: string[] = [];
+    nextMacrotask(() => ran.push('immediate'));
+    expect(immediate).toHaveBeenCalledTimes(1);
+    expect(ran).toEqual([]);
+    await vi.advanceTimersToNextTimerAsync();
+    expect(ran).toEqual(['immediate']);
+  });
+
+  it('falls back to a zero-delay timer where the runtime has no setImmediate (a browser)', async () => {
+    vi.stubGlobal('setImmediate', undefined);
+    const ran = await new Promise<string>((resolve) => nextMacrotask(() => resolve('timer')));
+    expect(ran).toBe('timer');
   });
 });

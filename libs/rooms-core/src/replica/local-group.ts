@@ -1,12 +1,13 @@
 import type { Actor } from 'xstate';
-import type { GroupMachine } from './group-machine.js';
-import { visibleState } from './group-machine.js';
-import type { GroupSnapshot } from './port/group-log.js';
-import type { GroupId, GroupSpec, GroupState, MemberInfo, NodeId, SessionId } from './types.js';
+import type { GroupSnapshot } from '../port/group-log.js';
+import type { GroupMachine } from '../supervision/group-machine.js';
+import { visibleState } from '../supervision/group-machine.js';
+import type { GroupId, GroupSpec, GroupState, MemberInfo, NodeId, SessionId } from '../types.js';
 
 /**
  * LocalGroup: this node's replica of a group it watches: the spec, every member (all nodes), the latest offset and
- * the version of the last applied event, plus the lifecycle actor. Mutated only by the node's event application.
+ * the version of the last applied event, plus the lifecycle actor (which also decides when the node stops watching
+ * it). Mutated only by the node's event application and its supervisor.
  */
 export class LocalGroup {
   readonly id: GroupId;
@@ -17,10 +18,8 @@ export class LocalGroup {
   acknowledged = 0;
   v: number;
   actor: Actor<typeof GroupMachine> | null = null;
-  /** Operations of this node in flight on the group (it is not released while > 0). */
+  /** Operations of this node in flight on the group (the supervisor reports it `BUSY` to the actor while > 0). */
   pending = 0;
-  /** Pending release of the watch (see `NodeManager.maybeRelease`). */
-  releaseTimer: unknown = null;
   private waiters: Array<{ v: number; resolve: () => void }> | null = null;
 
   constructor(snapshot: GroupSnapshot) {

@@ -1,4 +1,4 @@
-import type { SessionId } from './types.js';
+import type { SessionId } from '../types.js';
 
 /**
  * What one kernel tells another over the cluster bus: `taken` (a session the receiver held was resumed on the

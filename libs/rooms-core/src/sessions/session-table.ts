@@ -1,6 +1,6 @@
-import type { Clock, Now } from './clock.js';
-import type { SessionRecord } from './port/session-store.js';
-import type { GroupId, NodeId, SessionId } from './types.js';
+import type { Clock, Now } from '../clock.js';
+import type { SessionRecord } from '../port/session-store.js';
+import type { GroupId, NodeId, SessionId } from '../types.js';
 
 interface SessionEntry {
   user: string | undefined;

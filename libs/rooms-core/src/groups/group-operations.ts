@@ -1,0 +1,275 @@
+import { RoomsError } from '@rooms-kit/contract';
+import type { HookContext, HookRegistry } from '../hooks.js';
+import type { Logger } from '../logger.js';
+import type { MembershipRegistry } from '../membership-registry.js';
+import type { NodeOpenness } from '../node/node-lifecycle.js';
+import type { GroupLog } from '../port/group-log.js';
+import type { LocalGroup } from '../replica/local-group.js';
+import { stateOfSnapshot } from '../replica/local-group.js';
+import type { SessionService } from '../sessions/session-service.js';
+import type { GroupSupervisor } from '../supervision/group-supervisor.js';
+import { NO_META } from '../supervision/group-supervisor.js';
+import type { GroupId, GroupInfo, GroupMessage, GroupSpec, LeaveReason, MemberInfo, SessionId } from '../types.js';
+import type { CreateRequest, CreateResult, JoinResult, PublishResult } from './group-requests.js';
+import { checkPayload, requireGroupId } from './request-checks.js';
+
+/** Options of `GroupOperations`. */
+export interface GroupOperationsOptions {
+  groups: GroupLog;
+  registry: MembershipRegistry;
+  hooks: HookRegistry;
+  /** Operations reject `UNAVAILABLE` once the node is closing; `create` rejects `NODE_DRAINING` while it drains. */
+  node: NodeOpenness & { readonly isDraining: boolean };
+  supervisor: Pick<GroupSupervisor, 'watched' | 'hold' | 'done' | 'adopt'>;
+  /** Waits until the replica applied the event `v` of this node's own change. */
+  settle(local: LocalGroup, v: number): Promise<void>;
+  sessions: Pick<SessionService, 'memberFor' | 'save'>;
+  /** Takes a member out of a group in the store (retried until the store takes it). */
+  leaveInStore(group: GroupId, session: SessionId, reason: LeaveReason): Promise<void>;
+  logger: Logger;
+  maxPayloadBytes?: number | undefined;
+  maxGroupsPerSession?: number | undefined;
+}
+
+/**
+ * GroupOperations: the group operations of the protocol (docs/protocol.md) on this node: create, join, leave,
+ * broadcast, announce, members, group, history, discard, with their checks and hooks. Each change goes through the
+ * group log and waits for its own replicated event, so the replica and the local members' events are the same on
+ * every node. See `NodeManager` for each operation's contract; nothing changes on a refusal.
+ */
+export class GroupOperations {
+  // Held directly: `broadcast` (the hot path) reads them on every message.
+  private readonly registry: MembershipRegistry;
+  private readonly hooks: HookRegistry;
+  private readonly groups: GroupLog;
+  private readonly supervisor: GroupOperationsOptions['supervisor'];
+  private readonly watched: ReadonlyMap<GroupId, LocalGroup>;
+  private readonly maxPayloadBytes: number | undefined;
+
+  constructor(private readonly options: GroupOperationsOptions) {
+    this.registry = options.registry;
+    this.hooks = options.hooks;
+    this.groups = options.groups;
+    this.supervisor = options.supervisor;
+    this.watched = options.supervisor.watched;
+    this.maxPayloadBytes = options.maxPayloadBytes;
+  }
+
+  /** See `NodeManager.create`. */
+  async create(session: SessionId | null, request: CreateRequest): Promise<CreateResult> {
+    const { node, sessions } = this.options;
+    node.assertOpen();
+    if (node.isDraining) throw new RoomsError('NODE_DRAINING');
+    const join = request.join ?? true;
+    const allowEmpty = request.allowEmpty ?? false;
+    if (!allowEmpty && !join) throw new RoomsError('BAD_REQUEST', 'a group with allowEmpty:false must be joined at creation');
+    if (join && session === null) throw new RoomsError('BAD_REQUEST', 'a server-side create cannot join');
+    if (session !== null) this.requireSession(session);
+    if (join && session !== null) this.requireRoomFor(session);
+    const id = request.group ?? globalThis.crypto.randomUUID();
+    requireGroupId(id);
+    const context: HookContext = { op: 'create', session, group: id, data: request.data };
+    await this.before(context);
+    const spec: GroupSpec = {
+      id,
+      allowEmpty,
+      ttlMs: request.ttlMs ?? null,
+      maxMembers: request.maxMembers ?? null,
+      intervalMs: request.intervalMs ?? 0,
+      meta: request.meta ?? NO_META,
+      static: false,
+    };
+    const first = join && session !== null ? sessions.memberFor(session, request.data) : null;
+    const snapshot = await this.groups.createGroup(spec, first);
+    const local = this.supervisor.adopt(snapshot, request.tick);
+    if (first && !this.registry.add(id, first.id)) {
+      // The session ended while the create was in flight: take the member out again.
+      void this.options.leaveInStore(id, first.id, 'disconnect');
+    }
+    if (session !== null) this.registry.touch(session, id);
+    if (first) await sessions.save(first.id);
+    const result: CreateResult = { group: id, members: [...local.members.values()] };
+    await this.after(context, result);
+    return result;
+  }
+
+  /** See `NodeManager.join`. */
+  async join(session: SessionId, group: GroupId, options: { data?: unknown }): Promise<JoinResult> {
+    this.options.node.assertOpen();
+    this.requireSession(session);
+    requireGroupId(group);
+    if (!this.registry.has(group, session)) this.requireRoomFor(session);
+    const context: HookContext = { op: 'join', session, group, data: options.data };
+    await this.before(context);
+    const local = await this.supervisor.hold(group);
+    let result: JoinResult;
+    try {
+      if (this.registry.has(group, session)) {
+        result = { group, members: [...local.members.values()], already: true, offset: local.offset };
+      } else {
+        const outcome = await this.groups.join(group, this.options.sessions.memberFor(session, options.data));
+        if (!outcome.already) await this.options.settle(local, outcome.v);
+        // A session that went away while its join was in flight is removed again by `applyJoined`.
+        if (outcome.already && this.registry.isRegistered(session)) this.registry.add(group, session);
+        this.registry.touch(session, group);
+        result = { group, members: [...local.members.values()], already: outcome.already, offset: outcome.offset };
+      }
+    } finally {
+      this.supervisor.done(local);
+    }
+    if (!result.already) await this.options.sessions.save(session);
+    await this.after(context, result);
+    return result;
+  }
+
+  /** See `NodeManager.leave`. */
+  async leave(session: SessionId, group: GroupId, options: { data?: unknown }): Promise<{ group: GroupId }> {
+    this.options.node.assertOpen();
+    this.requireSession(session);
+    requireGroupId(group);
+    const context: HookContext = { op: 'leave', session, group, data: options.data };
+    await this.before(context);
+    if (!this.registry.has(group, session)) {
+      await this.requireExists(group);
+      throw new RoomsError('NOT_MEMBER');
+    }
+    const local = await this.supervisor.hold(group);
+    try {
+      const v = await this.groups.leave(group, session, 'leave', options.data);
+      if (v === null) {
+        this.registry.remove(group, session);
+        throw new RoomsError('NOT_MEMBER');
+      }
+      await this.options.settle(local, v);
+      this.registry.remove(group, session);
+    } finally {
+      this.supervisor.done(local);
+    }
+    await this.options.sessions.save(session);
+    const result = { group };
+    await this.after(context, result);
+    return result;
+  }
+
+  /** See `NodeManager.broadcast`. Not `async`: the hot path returns the group log's promise with one `.then`. */
+  broadcast(session: SessionId, group: GroupId, data: unknown, self: boolean): Promise<PublishResult> {
+    if (!this.registry.has(group, session)) return this.refuseBroadcast(group);
+    if (this.maxPayloadBytes !== undefined) {
+      try {
+        checkPayload(data, this.maxPayloadBytes);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
+    if (this.hooks.has('broadcast')) return this.hookedBroadcast(session, group, data, self);
+    return this.publish(group, session, data, self);
+  }
+
+  /** See `NodeManager.announce`. */
+  async announce(group: GroupId, data: unknown): Promise<PublishResult> {
+    this.options.node.assertOpen();
+    requireGroupId(group);
+    checkPayload(data, this.maxPayloadBytes);
+    return this.publish(group, null, data, true);
+  }
+
+  /** See `NodeManager.members`. */
+  async members(group: GroupId, session: SessionId | null): Promise<MemberInfo[]> {
+    this.options.node.assertOpen();
+    requireGroupId(group);
+    await this.before({ op: 'members', session, group });
+    const local = this.watched.get(group);
+    if (local) return [...local.members.values()];
+    const snapshot = await this.groups.snapshot(group);
+    if (!snapshot) throw new RoomsError('GROUP_NOT_FOUND');
+    return snapshot.members;
+  }
+
+  /** See `NodeManager.groupInfo`. */
+  async groupInfo(group: GroupId, session: SessionId | null): Promise<GroupInfo> {
+    this.options.node.assertOpen();
+    requireGroupId(group);
+    await this.before({ op: 'group', session, group });
+    const local = this.watched.get(group);
+    if (local) {
+      return { group, state: local.state, size: local.members.size, nodes: local.nodes(), meta: local.spec.meta, static: local.spec.static };
+    }
+    const snapshot = await this.groups.snapshot(group);
+    if (!snapshot) throw new RoomsError('GROUP_NOT_FOUND');
+    const nodes = [...new Set(snapshot.members.map((m) => m.node))].sort();
+    return { group, state: stateOfSnapshot(snapshot), size: snapshot.members.length, nodes, meta: snapshot.spec.meta, static: snapshot.spec.static };
+  }
+
+  /** See `NodeManager.history`. */
+  async history(group: GroupId, since: number): Promise<{ messages: GroupMessage[]; complete: boolean }> {
+    this.options.node.assertOpen();
+    requireGroupId(group);
+    return this.groups.history(group, since);
+  }
+
+  /** See `NodeManager.listGroups`. */
+  async listGroups(): Promise<GroupId[]> {
+    this.options.node.assertOpen();
+    return this.groups.listGroups();
+  }
+
+  /** See `NodeManager.discard`. */
+  async discard(group: GroupId): Promise<void> {
+    this.options.node.assertOpen();
+    requireGroupId(group);
+    const spec = this.watched.get(group)?.spec ?? (await this.groups.snapshot(group))?.spec;
+    if (!spec) throw new RoomsError('GROUP_NOT_FOUND');
+    if (spec.static) throw new RoomsError('FORBIDDEN', 'static groups cannot be discarded');
+    if (!(await this.groups.discard(group, { ifEmpty: false, reason: 'admin' }))) throw new RoomsError('GROUP_NOT_FOUND');
+  }
+
+  private async refuseBroadcast(group: GroupId): Promise<never> {
+    this.options.node.assertOpen();
+    requireGroupId(group);
+    await this.requireExists(group);
+    throw new RoomsError('NOT_MEMBER');
+  }
+
+  private async hookedBroadcast(session: SessionId, group: GroupId, data: unknown, self: boolean): Promise<PublishResult> {
+    const context: HookContext = { op: 'broadcast', session, group, data };
+    await this.before(context);
+    const result = await this.publish(group, session, data, self);
+    await this.after(context, result);
+    return result;
+  }
+
+  private publish(group: GroupId, from: SessionId | null, data: unknown, self: boolean): Promise<PublishResult> {
+    return this.groups.publish(group, from, data, self).then(({ offset, size }) => {
+      const local = this.watched.get(group);
+      if (local && offset > local.acknowledged) local.acknowledged = offset;
+      return { recipients: from === null || self ? size : size - 1, offset };
+    });
+  }
+
+  private async requireExists(group: GroupId): Promise<void> {
+    if (this.watched.get(group)) return;
+    if (!(await this.groups.snapshot(group))) throw new RoomsError('GROUP_NOT_FOUND');
+  }
+
+  private requireRoomFor(session: SessionId): void {
+    const limit = this.options.maxGroupsPerSession;
+    if (limit !== undefined && limit > 0 && this.registry.countOf(session) >= limit) {
+      throw new RoomsError('FORBIDDEN', `a session may be in at most ${limit} groups`);
+    }
+  }
+
+  private requireSession(session: SessionId): void {
+    if (!this.registry.isRegistered(session)) throw new RoomsError('BAD_REQUEST', `unknown session ${session}`);
+  }
+
+  private async before(context: HookContext): Promise<void> {
+    if (this.hooks.has(context.op)) await this.hooks.runBefore(context);
+  }
+
+  private async after(context: HookContext, result: unknown): Promise<void> {
+    if (!this.hooks.has(context.op)) return;
+    for (const error of await this.hooks.runAfter(context, result)) {
+      this.options.logger.error({ err: error, op: context.op, group: context.group }, 'after-hook threw');
+    }
+  }
+}

@@ -1,0 +1,114 @@
+import type { Clock, Now } from '../clock.js';
+import { GroupOperations } from '../groups/group-operations.js';
+import type { HookRegistry } from '../hooks.js';
+import type { Logger } from '../logger.js';
+import type { MembershipRegistry } from '../membership-registry.js';
+import type { Backend } from '../port/backend.js';
+import { LeaveRetrier } from '../reconcile/leave-retrier.js';
+import { Reconciler } from '../reconcile/reconciler.js';
+import { ReplicaApplier } from '../replica/replica-applier.js';
+import { ReplicaResync } from '../replica/replica-resync.js';
+import { SessionMessenger } from '../sessions/session-messenger.js';
+import { SessionService } from '../sessions/session-service.js';
+import { GroupSupervisor } from '../supervision/group-supervisor.js';
+import type { GroupId, LeaveReason, NodeId, SessionId } from '../types.js';
+import type { NodeLifecycle } from './node-lifecycle.js';
+import type { NodeManagerOptions } from './node-manager-options.js';
+
+/** What `assembleKernel` builds the parts from: the node's options with their defaults resolved, and what it shares. */
+export interface KernelSettings extends NodeManagerOptions {
+  nodeId: NodeId;
+  backend: Backend;
+  clock: Clock;
+  now: Now;
+  logger: Logger;
+  lifecycle: NodeLifecycle;
+  registry: MembershipRegistry;
+  hooks: HookRegistry;
+}
+
+/** The parts of a node's kernel, each with one job, as `NodeManager` drives them. */
+export interface KernelParts {
+  sessions: SessionService;
+  messenger: SessionMessenger;
+  operations: GroupOperations;
+  supervisor: GroupSupervisor;
+  applier: ReplicaApplier;
+  resync: ReplicaResync;
+  reconciler: Reconciler;
+  leaves: LeaveRetrier;
+}
+
+/**
+ * Builds and wires the parts of one node's kernel. Each part gets only the small interface it needs of the others;
+ * where two parts need each other (a resync applies events, the applier forgets discarded groups, a resume tells the
+ * previous holder) the later one is reached through a closure, called only once everything is built.
+ */
+export function assembleKernel(settings: KernelSettings): KernelParts {
+  const { nodeId, backend, clock, logger, lifecycle, registry } = settings;
+  const groups = backend.groups;
+  const leaves = new LeaveRetrier({ groups, logger, clock });
+  const leaveInStore = (group: GroupId, session: SessionId, reason: LeaveReason): Promise<void> => leaves.leave(group, session, reason);
+  const supervisor: GroupSupervisor = new GroupSupervisor({
+    groups,
+    registry,
+    node: lifecycle,
+    clock,
+    logger,
+    emptyGraceMs: settings.emptyGraceMs ?? 5000,
+    resync: (local) => resync.resync(local),
+  });
+  const sessions: SessionService = new SessionService({
+    nodeId,
+    store: backend.sessions,
+    groups,
+    registry,
+    node: lifecycle,
+    supervisor,
+    settle: (local, v) => resync.settle(local, v),
+    leaveInStore,
+    tellTaken: (node, session) => messenger.tellTaken(node, session),
+    onSessionEnded: settings.onSessionEnded,
+    logger,
+    clock,
+    now: settings.now,
+    resumeWindowMs: settings.resumeWindowMs ?? 30_000,
+  });
+  const applier: ReplicaApplier = new ReplicaApplier({
+    nodeId,
+    registry,
+    delivery: settings.delivery,
+    logger,
+    host: supervisor,
+    leaveInStore,
+    saveSession: (session) => sessions.save(session),
+    disconnectMessage: settings.disconnectMessage,
+    rejoinMessage: settings.rejoinMessage,
+  });
+  const resync: ReplicaResync = new ReplicaResync({ nodeId, groups, host: supervisor, applier, clock, logger });
+  const messenger: SessionMessenger = new SessionMessenger({ nodeId, bus: backend.bus, store: backend.sessions, sessions, logger });
+  const operations = new GroupOperations({
+    groups,
+    registry,
+    hooks: settings.hooks,
+    node: lifecycle,
+    supervisor,
+    settle: (local, v) => resync.settle(local, v),
+    sessions,
+    leaveInStore,
+    logger,
+    maxPayloadBytes: settings.maxPayloadBytes,
+    maxGroupsPerSession: settings.maxGroupsPerSession,
+  });
+  const reconciler = new Reconciler({
+    nodeId,
+    groups,
+    registry,
+    replicas: () => supervisor.watched.values(),
+    retryLeaves: () => leaves.retryAll(),
+    resync: (local) => resync.resync(local),
+    saveSessions: () => sessions.saveAll(),
+    logger,
+  });
+  return { sessions, messenger, operations, supervisor, applier, resync, reconciler, leaves };
+}

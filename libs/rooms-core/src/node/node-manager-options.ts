@@ -1,0 +1,40 @@
+import type { Clock, Now } from '../clock.js';
+import type { DeliveryPort } from '../delivery.js';
+import type { Logger } from '../logger.js';
+import type { Backend } from '../port/backend.js';
+import type { GroupId, MemberInfo, NodeId, SessionId } from '../types.js';
+
+/** Options of a `NodeManager`. Only `delivery` is required. */
+export interface NodeManagerOptions {
+  /** Where events for this node's sessions go. */
+  delivery: DeliveryPort;
+  /** This node's id; unique per process start. Default: a random id (the backend's id when a backend is given). */
+  nodeId?: NodeId;
+  /** The backend (group log, session store, cluster bus). Default: an `InMemoryBackend` of its own (single node). */
+  backend?: Backend;
+  /** How long an empty group is kept when it gave no `ttlMs`. Default 5000. */
+  emptyGraceMs?: number;
+  /** How long a suspended session may be resumed. Default 30000. */
+  resumeWindowMs?: number;
+  /** Ids of static groups, created at `start()` and never discarded. */
+  staticGroups?: readonly GroupId[];
+  /** Largest `data` (as JSON, bytes) `announce` and `broadcast` accept; default no limit (the gateway limits frames). */
+  maxPayloadBytes?: number;
+  /** Timers for lifecycle (grace, ttl, resume window). Default the global timers. */
+  clock?: Clock;
+  /** Wall clock (session expiry). Default `Date.now`. */
+  now?: Now;
+  logger?: Logger;
+  /** Payload of `left` events for members that disconnected or whose node died (Diarkis' custom discard message). */
+  disconnectMessage?: (member: MemberInfo, group: GroupId, reason: 'disconnect' | 'node-down') => unknown;
+  /** Payload of `rejoined` events (Diarkis' custom rejoin message). */
+  rejoinMessage?: (member: MemberInfo, group: GroupId) => unknown;
+  /** A session may be in at most this many groups (create/join beyond it reject `FORBIDDEN`). Default unlimited. */
+  maxGroupsPerSession?: number;
+  /**
+   * Called when the kernel ended a session this node holds for a reason its connection must follow: `taken` (resumed
+   * on another connection, here or on another node: already forgotten here without `left`; drop the old connection
+   * without suspending it) or `kicked` (already removed with `left` reason `kicked`; close the connection with 4003).
+   */
+  onSessionEnded?: (session: SessionId, reason: 'taken' | 'kicked') => void;
+}

@@ -1,0 +1,168 @@
+import type { DeliveryEvent, DeliveryPort } from '../delivery.js';
+import type { Logger } from '../logger.js';
+import type { MembershipRegistry } from '../membership-registry.js';
+import type { ReplicaEvent } from '../port/group-log.js';
+import type { DiscardReason, GroupId, LeaveReason, MemberInfo, NodeId, SessionId } from '../types.js';
+import type { LocalGroup } from './local-group.js';
+
+/** What the applier needs of the group supervision. */
+export interface ReplicaHost {
+  /** The replicas of the groups this node watches, by id. */
+  readonly watched: ReadonlyMap<GroupId, LocalGroup>;
+  /** The replica's membership changed (its actor gets the size and whether anything here still holds it). */
+  sizeChanged(local: LocalGroup): void;
+  /** The group is gone: stop supervising it. */
+  forget(local: LocalGroup): void;
+}
+
+/** Options of a `ReplicaApplier`. */
+export interface ReplicaApplierOptions {
+  nodeId: NodeId;
+  registry: MembershipRegistry;
+  delivery: DeliveryPort;
+  logger: Logger;
+  host: ReplicaHost;
+  /** Takes a member out of a group in the store (retried until the store takes it). */
+  leaveInStore(group: GroupId, session: SessionId, reason: LeaveReason): Promise<void>;
+  /** Stores a session's record again (its groups changed). */
+  saveSession(session: SessionId): Promise<void>;
+  /** Payload of `left` for members that disconnected or whose node died (`NodeManagerOptions.disconnectMessage`). */
+  disconnectMessage?: (member: MemberInfo, group: GroupId, reason: 'disconnect' | 'node-down') => unknown;
+  /** Payload of `rejoined` events (`NodeManagerOptions.rejoinMessage`). */
+  rejoinMessage?: (member: MemberInfo, group: GroupId) => unknown;
+}
+
+/**
+ * ReplicaApplier: applies the group events the backend replicates (`BackendHandler.onEvent`) to this node's replicas
+ * (`LocalGroup`) and membership registry, and hands member events to the delivery port: one `deliver` call per event
+ * with the group's live local member set, never one per member (the broadcast hot path). Events of groups not watched
+ * here, and events at or below a replica's version, are ignored. Never throws into the backend: a failure is logged.
+ */
+export class ReplicaApplier {
+  // The parts every event touches, held directly (the broadcast path reads them once per event).
+  private readonly host: ReplicaHost;
+  private readonly watched: ReadonlyMap<GroupId, LocalGroup>;
+  private readonly registry: MembershipRegistry;
+  private readonly delivery: DeliveryPort;
+
+  constructor(private readonly options: ReplicaApplierOptions) {
+    this.host = options.host;
+    this.watched = options.host.watched;
+    this.registry = options.registry;
+    this.delivery = options.delivery;
+  }
+
+  /** Applies one replicated event: the node's `BackendHandler.onEvent` itself (a bound function, so no wrapper). */
+  readonly onEvent = (event: ReplicaEvent): void => {
+    try {
+      this.apply(event);
+    } catch (error) {
+      this.options.logger.error({ err: error, event: event.type, group: event.group }, 'failed to apply a replica event');
+    }
+  };
+
+  /** Adds (or moves back to its node) a member and tells the local members it `joined`. */
+  applyJoined(local: LocalGroup, member: MemberInfo): void {
+    const { nodeId } = this.options;
+    const registry = this.registry;
+    const known = local.members.get(member.id);
+    local.members.set(member.id, member);
+    if (member.node === nodeId && !registry.add(local.id, member.id)) {
+      // The session ended while its join was in flight: take the member out again.
+      void this.options.leaveInStore(local.id, member.id, 'disconnect');
+    }
+    // A member this replica already shows on that node is being re-asserted after the store lost it: the local
+    // members knew it all along, so they are not told it joined.
+    if (known?.node !== member.node) {
+      const event: DeliveryEvent = { ev: 'joined', group: local.id, member };
+      if (member.data !== undefined) event.data = member.data;
+      this.deliver(local, event, member.id);
+    }
+    this.host.sizeChanged(local);
+  }
+
+  /** Removes a member and tells the local members it `left` (with the custom disconnect payload where it applies). */
+  applyLeft(local: LocalGroup, member: MemberInfo, reason: LeaveReason, data: unknown): void {
+    local.members.delete(member.id);
+    if (member.node === this.options.nodeId) this.registry.remove(local.id, member.id);
+    const event: DeliveryEvent = { ev: 'left', group: local.id, member, reason };
+    const payload = data !== undefined ? data : this.customDisconnect(member, local.id, reason);
+    if (payload !== undefined) event.data = payload;
+    this.deliver(local, event, member.id);
+    this.host.sizeChanged(local);
+  }
+
+  /** The group is gone: tells the local members when an admin discarded it, updates their records, forgets it. */
+  applyDiscarded(local: LocalGroup, reason: DiscardReason): void {
+    if (reason === 'admin') this.deliver(local, { ev: 'discarded', group: local.id, reason: 'admin' }, null);
+    for (const session of this.registry.dropGroup(local.id)) void this.options.saveSession(session);
+    this.host.forget(local);
+  }
+
+  /** Hands `event` to the delivery port for the group's local members except `except` (skipped when nobody is left). */
+  deliver(local: LocalGroup, event: DeliveryEvent, except: SessionId | null): void {
+    const to = this.registry.sessionsOf(local.id);
+    if (to.size === 0 || (to.size === 1 && except !== null && to.has(except))) return;
+    try {
+      this.delivery.deliver(event, to, except, local.spec.intervalMs);
+    } catch (error) {
+      this.options.logger.error({ err: error, group: local.id }, 'delivery port threw');
+    }
+  }
+
+  private apply(event: ReplicaEvent): void {
+    const local = this.watched.get(event.group);
+    if (!local || event.v <= local.v) return;
+    if (event.v > local.v + 1) this.options.logger.warn({ group: event.group, have: local.v, got: event.v }, 'replica event gap');
+    local.v = event.v;
+    switch (event.type) {
+      case 'message': {
+        local.offset = event.offset;
+        const message: DeliveryEvent = { ev: 'message', group: event.group, from: event.from, data: event.data, offset: event.offset };
+        this.deliver(local, message, event.self ? null : event.from);
+        break;
+      }
+      case 'joined':
+        this.applyJoined(local, event.member);
+        break;
+      case 'left':
+        // Our own connected member reported gone with its node: this node was wrongly declared dead (a stall).
+        // It keeps the member; re-asserting (the heartbeat found itself fenced) puts it back in the store.
+        if (event.reason === 'node-down' && event.member.node === this.options.nodeId && this.registry.has(local.id, event.member.id)) break;
+        this.applyLeft(local, event.member, event.reason, event.data);
+        break;
+      case 'rejoined':
+        this.applyRejoined(local, event.member, event.previousNode);
+        break;
+      case 'discarded':
+        this.applyDiscarded(local, event.reason);
+        break;
+    }
+    local.release();
+  }
+
+  private applyRejoined(local: LocalGroup, member: MemberInfo, previousNode: NodeId | null): void {
+    const { nodeId } = this.options;
+    const registry = this.registry;
+    local.members.set(member.id, member);
+    if (previousNode === nodeId && member.node !== nodeId) registry.remove(local.id, member.id);
+    if (member.node === nodeId && !registry.add(local.id, member.id)) {
+      void this.options.leaveInStore(local.id, member.id, 'disconnect');
+    }
+    const event: DeliveryEvent = { ev: 'rejoined', group: local.id, member };
+    const payload = this.options.rejoinMessage?.(member, local.id);
+    if (payload !== undefined) event.data = payload;
+    this.deliver(local, event, member.id);
+    this.host.sizeChanged(local);
+  }
+
+  private customDisconnect(member: MemberInfo, group: GroupId, reason: LeaveReason): unknown {
+    if (reason !== 'disconnect' && reason !== 'node-down') return undefined;
+    try {
+      return this.options.disconnectMessage?.(member, group, reason);
+    } catch (error) {
+      this.options.logger.error({ err: error, group }, 'disconnectMessage threw');
+      return undefined;
+    }
+  }
+}
