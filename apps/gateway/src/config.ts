@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { isValidGroupId } from '@rooms-kit/protocol/server';
+import { DEFAULT_LIMITS, isValidGroupId } from '@rooms-kit/contract';
 import { parseRedisUrl } from '@rooms-kit/redis';
 
 /** Log levels `ROOMS_LOG_LEVEL` accepts (pino's, plus `silent`). */
@@ -93,7 +93,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): G
     throw new ConfigError('ROOMS_NODE_ID', 'expected 1 to 128 characters of letters, digits and _ . : -');
   }
   const rawRate = read('ROOMS_RATE_LIMIT');
-  let rateLimit = 200;
+  let rateLimit: number = DEFAULT_LIMITS.rateLimitPerSecond;
   if (rawRate !== undefined) {
     rateLimit = Number(rawRate);
     if (!/^\d+(\.\d+)?$/.test(rawRate) || !Number.isFinite(rateLimit)) {
@@ -120,14 +120,14 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): G
     emptyGraceMs: int('ROOMS_EMPTY_GRACE_MS', 5000, 0, MAX_TIMER_MS),
     resumeWindowMs: int('ROOMS_RESUME_WINDOW_MS', 30_000, 0, MAX_TIMER_MS),
     nodeTtlMs: int('ROOMS_NODE_TTL_MS', 3000, 1, MAX_TIMER_MS),
-    maxPayload: int('ROOMS_MAX_PAYLOAD', 65_536, 1, 1 << 30),
+    maxPayload: int('ROOMS_MAX_PAYLOAD', DEFAULT_LIMITS.maxPayloadBytes, 1, 1 << 30),
     rateLimit,
     staticGroups: [...new Set(staticGroups)],
     jwtSecret: secret('ROOMS_JWT_SECRET'),
     adminToken: secret('ROOMS_ADMIN_TOKEN'),
     logLevel: logLevel as LogLevel,
     heartbeatMs: int('ROOMS_HEARTBEAT_MS', 25_000, 1, MAX_TIMER_MS),
-    maxOutboundBytes: int('ROOMS_MAX_OUTBOUND_BYTES', 1 << 20, 1, Number.MAX_SAFE_INTEGER),
-    maxGroupsPerSession: int('ROOMS_MAX_GROUPS_PER_SESSION', 1000, 0, Number.MAX_SAFE_INTEGER),
+    maxOutboundBytes: int('ROOMS_MAX_OUTBOUND_BYTES', DEFAULT_LIMITS.maxOutboundBytes, 1, Number.MAX_SAFE_INTEGER),
+    maxGroupsPerSession: int('ROOMS_MAX_GROUPS_PER_SESSION', DEFAULT_LIMITS.maxGroupsPerSession, 0, Number.MAX_SAFE_INTEGER),
   };
 }

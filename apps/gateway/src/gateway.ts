@@ -13,7 +13,7 @@ import { IntervalBatcher } from './delivery/interval-batcher.js';
 import { GatewayStats } from './gateway-stats.js';
 import { createGatewayRouter } from './http/index.js';
 import { GatewayMetrics } from './metrics.js';
-import { createBackend } from './replicator-factory.js';
+import { createBackend } from './cluster/backend-factory.js';
 import type { ClientSession } from './session/client-session.js';
 import { RequestDispatcher } from './session/request-dispatcher.js';
 import { SessionHost } from './session/session-host.js';

@@ -6,4 +6,4 @@ export { ConfigError, LOG_LEVELS, loadConfig } from './config.js';
 export type { GatewayConfig, LogLevel } from './config.js';
 export { Gateway, startGateway } from './gateway.js';
 export type { GatewayOptions } from './gateway.js';
-export { createBackend } from './replicator-factory.js';
+export { createBackend } from './cluster/backend-factory.js';

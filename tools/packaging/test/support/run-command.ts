@@ -22,17 +22,18 @@ export function plainEnvironment(extra: Record<string, string> = {}): NodeJS.Pro
 
 /**
  * Runs `command` with `args` in `cwd` and resolves once it exits, whatever its exit code. A command still running
- * after `timeoutMs` is killed (SIGKILL) and the promise rejects with what it printed so far.
+ * after `timeoutMs` is killed (SIGKILL) with every process it started (it runs in a process group of its own: npm
+ * spawns children that would outlive it), and the promise rejects with what it printed so far.
  */
 export function runCommand(command: string, args: readonly string[], cwd: string, timeoutMs: number): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd, env: plainEnvironment(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { cwd, env: plainEnvironment(), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
     const timer = setTimeout(() => {
-      child.kill('SIGKILL');
+      killGroup(child.pid);
       reject(new Error(`${command} ${args.join(' ')} took over ${timeoutMs} ms\n${stdout}\n${stderr}`));
     }, timeoutMs);
     child.once('error', (error) => {
@@ -53,4 +54,13 @@ export async function runChecked(command: string, args: readonly string[], cwd: 
     throw new Error(`${command} ${args.join(' ')} exited with ${result.code}\n${result.stdout}\n${result.stderr}`);
   }
   return result.stdout;
+}
+
+function killGroup(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // Already gone.
+  }
 }

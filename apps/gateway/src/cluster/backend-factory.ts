@@ -2,7 +2,7 @@ import type { Backend } from '@rooms-kit/core';
 import { InMemoryBackend } from '@rooms-kit/core';
 import { RedisBackend } from '@rooms-kit/redis';
 import type { Logger } from 'pino';
-import type { GatewayConfig } from './config.js';
+import type { GatewayConfig } from '../config.js';
 
 /**
  * The backend for `config`: an embedded `InMemoryBackend` (single node) when `ROOMS_REDIS_URL` is unset, else a
