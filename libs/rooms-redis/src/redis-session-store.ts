@@ -9,9 +9,12 @@ import type { RedisRuntime } from './redis-runtime.js';
 export class RedisSessionStore implements SessionStore {
   constructor(private readonly runtime: RedisRuntime) {}
 
-  /** Stores the record unless another node than `record.node` holds the session now (see `SessionRecords.save`). */
-  async save(record: SessionRecord): Promise<void> {
-    await this.runtime.call((run) => run.sessions.save(record), true);
+  /**
+   * Stores the record unless another node than `record.node` holds the session now; resolves false then (see
+   * `SessionRecords.save`).
+   */
+  async save(record: SessionRecord): Promise<boolean> {
+    return this.runtime.call((run) => run.sessions.save(record), true);
   }
 
   async take(session: SessionId, tokenHash: string, options: TakeOptions = {}): Promise<TakenSession | null> {

@@ -28,7 +28,7 @@ export class SessionRecords {
    * Writes the record when no node or `record.node` holds the session (compare-and-set: a save from the node the
    * session was just taken from must not undo the take and its token rotation); a suspended one already past its
    * expiry is deleted instead, on the same condition. Clears the mark a survivor set when it found the holder dead
-   * (the holder is back). Resolves whether it wrote (or deleted).
+   * (the holder is back). Resolves whether it wrote (or deleted): false when another node holds the session now.
    */
   async save(record: SessionRecord): Promise<boolean> {
     const key = this.keys.session(record.id);
@@ -50,10 +50,9 @@ export class SessionRecords {
       keys.push(this.keys.nodeSessions(record.node));
       args.push(record.id);
     }
-    const written = asInt(await this.runner.run('saveSession', keys, args)) === 1;
-    // On a cluster the index is a superset (see `nodeSessions`): a refused save leaves an entry the cleanup skips.
-    if (!written) this.logger.debug({ session: record.id, node: record.node }, 'session save refused: another node holds it now');
-    return written;
+    // A refusal is the caller's to act on (the session was taken). On a cluster the index is a superset (see
+    // `nodeSessions`): a refused save leaves an entry the cleanup skips.
+    return asInt(await this.runner.run('saveSession', keys, args)) === 1;
   }
 
   /**

@@ -103,8 +103,8 @@ class MemorySessionStore implements SessionStore {
     private readonly store: InMemoryStore,
   ) {}
 
-  async save(record: SessionRecord): Promise<void> {
-    this.store.sessions.save(this.node, record);
+  async save(record: SessionRecord): Promise<boolean> {
+    return this.store.sessions.save(this.node, record);
   }
 
   async take(session: SessionId, tokenHash: string, options: TakeOptions = {}): Promise<TakenSession | null> {

@@ -16,11 +16,13 @@ export class MemorySessions {
     private readonly now: Now,
   ) {}
 
-  save(node: NodeId, record: SessionRecord): void {
+  /** Stores the record unless another node than `record.node` holds it now; false then (see `SessionStore.save`). */
+  save(node: NodeId, record: SessionRecord): boolean {
     this.nodes.check(node);
     const held = this.records.get(record.id);
-    if (held && held.node !== record.node) return;
+    if (held && held.node !== record.node) return false;
     this.records.set(record.id, copy(record));
+    return true;
   }
 
   take(node: NodeId, id: SessionId, tokenHash: string, options: TakeOptions): TakenSession | null {

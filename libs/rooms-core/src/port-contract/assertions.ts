@@ -5,6 +5,11 @@ import type { ErrorCode } from '@rooms-kit/contract';
  * The assertions of the contract suite: each throws an `Error` describing what was expected and what came, so any
  * test runner reports it. Equality is structural: arrays element by element, objects by their own keys, a key whose
  * value is `undefined` counting as absent.
+ *
+ * Why the suite has its own (and its own poll loop, `eventually`) rather than a runner's `expect`/`vi.waitFor` or
+ * `waitUntil` of `@rooms-kit/testing`: the suite is an export of the kernel, run by every backend with the runner it
+ * likes, so it may not need a test runner at run time; and the kernel depends on nothing of ours but the contract lib
+ * (a module boundary lint enforces), so the testing lib, Node-only test infrastructure, is out of its reach.
  */
 
 /** Thrown by a failed assertion of the contract suite. */
@@ -78,7 +83,10 @@ export async function assertCode(promise: Promise<unknown>, code: ErrorCode, wha
   return error;
 }
 
-/** Resolves once `condition` holds (checked every 10 ms); fails after `timeoutMs`. */
+/**
+ * Resolves once `condition` holds (checked every 10 ms); fails after `timeoutMs`. A copy of the testing lib's
+ * `waitUntil` in small, because the kernel cannot depend on that lib (see the module doc).
+ */
 export async function eventually(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {

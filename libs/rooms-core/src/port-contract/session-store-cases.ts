@@ -77,6 +77,21 @@ export function sessionStoreCases({ api: { describe, it }, setup }: ContractCase
       assertEqual(await b.sessions.read(expired), null, 'an expired session');
     });
 
+    it('reports whether a save stored the record: false, changing nothing, once another node holds it', async () => {
+      const [a, b] = three(await setup());
+      const s = gid('sess');
+      assertEqual(await a.sessions.save(record(s, a.nodeId, { expiresAt: null })), true, 'save of a new record');
+      assertEqual(await a.sessions.save(record(s, a.nodeId, { expiresAt: null, groups: { g1: 5 } })), true, 'save by the holder');
+      assertTrue((await b.sessions.take(s, 'hash-1', { newTokenHash: 'hash-2' })) !== null, 'b takes it');
+      const taken = { ...record(s, b.nodeId, { expiresAt: null, groups: { g1: 5 } }), tokenHash: 'hash-2' };
+      // The old holder, taken for dead while it still ran, stores its record again when it runs on: refused.
+      assertEqual(await a.sessions.save(record(s, a.nodeId, { expiresAt: null })), false, 'save by the old holder');
+      assertEqual(await a.sessions.save(record(s, a.nodeId, { expiresAt: Date.now() - 1 })), false, 'expired save by the old holder');
+      assertEqual(await a.sessions.read(s), taken, 'the record after the refused saves');
+      assertEqual(await b.sessions.save({ ...taken, groups: { g1: 6 } }), true, 'save by the new holder');
+      assertEqual((await b.sessions.read(s))?.groups, { g1: 6 }, 'groups after the new holder saved');
+    });
+
     it('drops a record; with ifNode, not one another node holds now', async () => {
       const [a, b] = three(await setup());
       const s = gid('sess');

@@ -41,7 +41,8 @@ export interface TakenSession {
  *
  * Guarantees every implementation keeps (checked by `backendContract` against each):
  * - Atomicity: `take` checks and moves a record in one step: of concurrent takes with one token exactly one wins.
- * - Holder: a record is changed only by the node that holds it (`save`, `drop` with `ifNode`), or moved by `take`.
+ * - Holder: a record is changed only by the node that holds it (`save`, `drop` with `ifNode`), or moved by `take`;
+ *   `save` and `drop` with `ifNode` report a refusal because another node holds the record (resolve false).
  * - Expiry: a suspended record is gone after `expiresAt`; a live one whose holder is found dead, `windowMs` after.
  * - Failure: while the store is unreachable every method rejects promptly with `RoomsError('UNAVAILABLE')` and no
  *   change is applied.
@@ -49,9 +50,12 @@ export interface TakenSession {
 export interface SessionStore {
   /**
    * Stores a resumable session until `record.expiresAt`, replacing a record of the same id unless another node than
-   * `record.node` holds it now (a late save from the old holder must not undo a resume elsewhere).
+   * `record.node` holds it now (a late save from the old holder must not undo a resume elsewhere). Resolves true when
+   * it stored the record (or, for a suspended one already past `expiresAt`, deleted it), false when another node holds
+   * the session now: nothing changed, and the session was taken from `record.node` (the kernel ends it there as
+   * `taken`, also when the bus could not tell that node, e.g. while it was taken for dead).
    */
-  save(record: SessionRecord): Promise<void>;
+  save(record: SessionRecord): Promise<boolean>;
   /**
    * Takes a session for resume on this node: atomically checks the token hash (and, with `expectedUser`, the user)
    * and that it is resumable: suspended and not expired, connected on a live node (a client that reconnects before

@@ -16,16 +16,21 @@ export interface ReconcilerOptions {
   retryLeaves(): Promise<unknown>;
   /** Brings one replica in line with the store. */
   resync(local: LocalGroup): Promise<void>;
-  /** Stores every resumable session's record again. */
+  /**
+   * Stores every resumable session's record again; a session another node holds now is forgotten here as taken
+   * (see `SessionService.save`).
+   */
   saveSessions(): Promise<void>;
   logger: Logger;
 }
 
 /**
  * Reconciler: what a node does when its store's connection came back after a loss (`BackendHandler.onReconnected`;
- * the store may have lost its data): retry the leaves it refused, re-assert this node's groups and members (offsets
- * never go back), resync every replica (members hear what changed, and get the messages they missed), and store the
- * session records again. Never rejects: a failure is logged (the next reconnect tries again).
+ * the store may have lost its data, or this node stalled past its liveness and was taken for dead): retry the leaves it
+ * refused, store the session records again, re-assert this node's groups and members (offsets never go back), and
+ * resync every replica (members hear what changed, and get the messages they missed). The records go first: one
+ * another node holds now was taken while nobody could tell this node, so that session is forgotten here as taken
+ * and its members are not re-asserted. Never rejects: a failure is logged (the next reconnect tries again).
  */
 export class Reconciler {
   constructor(private readonly options: ReconcilerOptions) {}
@@ -35,6 +40,7 @@ export class Reconciler {
     const { nodeId, registry } = this.options;
     try {
       await this.options.retryLeaves();
+      await this.options.saveSessions();
       const mine: GroupSnapshot[] = [...this.options.replicas()].map((local) => ({
         spec: local.spec,
         members: [...local.members.values()].filter((m) => m.node === nodeId && registry.has(local.id, m.id)),
@@ -45,7 +51,6 @@ export class Reconciler {
       }));
       await this.options.groups.reassert(mine);
       for (const local of [...this.options.replicas()]) await this.options.resync(local);
-      await this.options.saveSessions();
     } catch (error) {
       this.options.logger.error({ err: error }, 'reconcile after the store came back failed');
     }

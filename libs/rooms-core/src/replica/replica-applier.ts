@@ -24,7 +24,10 @@ export interface ReplicaApplierOptions {
   host: ReplicaHost;
   /** Takes a member out of a group in the store (retried until the store takes it). */
   leaveInStore(group: GroupId, session: SessionId, reason: LeaveReason): Promise<void>;
-  /** Stores a session's record again (its groups changed). */
+  /**
+   * Stores a session's record again (its groups changed, or another node may have taken it: then the session is
+   * forgotten here as taken). Never rejects.
+   */
   saveSession(session: SessionId): Promise<void>;
   /** Payload of `left` for members that disconnected or whose node died (`NodeManagerOptions.disconnectMessage`). */
   disconnectMessage?: (member: MemberInfo, group: GroupId, reason: 'disconnect' | 'node-down') => unknown;
@@ -145,9 +148,14 @@ export class ReplicaApplier {
     const { nodeId } = this.options;
     const registry = this.registry;
     local.members.set(member.id, member);
-    if (previousNode === nodeId && member.node !== nodeId) registry.remove(local.id, member.id);
-    if (member.node === nodeId && !registry.add(local.id, member.id)) {
-      void this.options.leaveInStore(local.id, member.id, 'disconnect');
+    if (member.node === nodeId) {
+      if (!registry.add(local.id, member.id)) void this.options.leaveInStore(local.id, member.id, 'disconnect');
+    } else if (previousNode === nodeId) {
+      registry.remove(local.id, member.id);
+    } else if (registry.has(local.id, member.id)) {
+      // Resumed elsewhere from a member the store no longer had on this node: the node was taken for dead (a stall)
+      // and nobody could tell it. Saving the record asks the store, and ends the session here as taken if it is.
+      void this.options.saveSession(member.id);
     }
     const event: DeliveryEvent = { ev: 'rejoined', group: local.id, member };
     const payload = this.options.rejoinMessage?.(member, local.id);

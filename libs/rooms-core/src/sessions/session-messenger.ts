@@ -46,12 +46,15 @@ export class SessionMessenger {
     return true;
   }
 
-  /** Tells the node a session was taken from (fire-and-forget): it forgets the session and drops its connection. */
+  /**
+   * Tells the node a session was taken from (fire-and-forget): it forgets the session and drops its connection. A
+   * holder the bus refuses as dead has nothing to forget, unless it was only taken for dead (a stall): that one learns
+   * it from the store when it runs on (its save of the record is refused, see `SessionService.save`).
+   */
   tellTaken(node: NodeId, session: SessionId): void {
     const { bus, logger } = this.options;
     const message: NodeMessage = { type: 'taken', session };
     bus.send(node, message).catch((error: unknown) => {
-      // A dead holder has nothing to forget.
       if (bus.liveNodes().includes(node)) logger.warn({ err: error, node, session }, 'telling the previous holder of a resumed session failed');
       else logger.debug({ err: error, node, session }, 'the previous holder of a resumed session is gone');
     });

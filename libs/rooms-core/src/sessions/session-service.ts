@@ -6,6 +6,7 @@ import type { NodeOpenness } from '../node/node-lifecycle.js';
 import type { GroupLog } from '../port/group-log.js';
 import type { SessionStore } from '../port/session-store.js';
 import type { LocalGroup } from '../replica/local-group.js';
+import type { GroupSupervisor } from '../supervision/group-supervisor.js';
 import type { GroupId, GroupMessage, LeaveReason, MemberInfo, NodeId, SessionId } from '../types.js';
 import { SessionTable } from './session-table.js';
 
@@ -35,8 +36,11 @@ export interface SessionServiceOptions {
   groups: Pick<GroupLog, 'rejoin' | 'history'>;
   registry: MembershipRegistry;
   node: NodeOpenness;
-  /** The group supervision: a resume holds each group while it rejoins it; records carry the groups' offsets. */
-  supervisor: { hold(group: GroupId): Promise<LocalGroup>; done(local: LocalGroup): void; offsetOf(group: GroupId): number };
+  /**
+   * The group supervision: a resume holds each group while it rejoins it; records carry the groups' offsets; a session
+   * forgotten as taken leaves its groups here without a replica event.
+   */
+  supervisor: Pick<GroupSupervisor, 'hold' | 'done' | 'offsetOf' | 'localMembersLeft'>;
   /** Waits until the replica applied the event `v` of this node's own change. */
   settle(local: LocalGroup, v: number): Promise<void>;
   /** Takes a member out of a group in the store (retried until the store takes it). */
@@ -166,11 +170,16 @@ export class SessionService {
     this.endedHere(session, 'kicked');
   }
 
-  /** Forgets a session another node resumed, without `left` events (its `rejoined` moves the member). */
+  /**
+   * Forgets a session another node resumed, without `left` events (its `rejoined` moves the member), and tells the
+   * embedder (`onSessionEnded(…, 'taken')`) when it was held here. Idempotent: the bus's `taken` and a refused save
+   * may both report one take.
+   */
   forgetTaken(session: SessionId): void {
     const held = this.options.registry.isRegistered(session);
-    this.options.registry.unregister(session);
+    const groups = this.options.registry.unregister(session);
     this.table.delete(session);
+    this.options.supervisor.localMembersLeft(groups);
     if (held) this.endedHere(session, 'taken');
   }
 
@@ -183,16 +192,26 @@ export class SessionService {
     return member;
   }
 
-  /** Stores the session's record (resumable sessions only); a failure is logged. */
+  /**
+   * Stores the session's record (resumable sessions only); a failure is logged. A record the store refuses because
+   * another node holds the session now means it was taken without this node being told (the bus cannot reach a node
+   * taken for dead, e.g. one that stalled past its liveness): it is forgotten here as taken (`forgetTaken`), unless
+   * this node resumed it meanwhile (its token hash changed).
+   */
   async save(session: SessionId): Promise<void> {
-    const { registry, supervisor, nodeId } = this.options;
+    const { registry, supervisor, nodeId, logger } = this.options;
     const record = this.table.record(session, nodeId, registry.groupsOf(session), (group) => supervisor.offsetOf(group));
     if (!record) return;
+    let stored: boolean;
     try {
-      await this.options.store.save(record);
+      stored = await this.options.store.save(record);
     } catch (error) {
-      this.options.logger.warn({ err: error, session }, 'saving the session record failed');
+      logger.warn({ err: error, session }, 'saving the session record failed');
+      return;
     }
+    if (stored || this.table.tokenHash(session) !== record.tokenHash) return;
+    logger.info({ session }, 'another node holds a session held here: it was taken, forgetting it');
+    this.forgetTaken(session);
   }
 
   /** Stores every session's record again, one after the other (after the store came back). */

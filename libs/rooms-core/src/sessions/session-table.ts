@@ -40,6 +40,11 @@ export class SessionTable {
     return this.entries.get(session)?.user;
   }
 
+  /** The hash of the session's current resume token; null when it has none, undefined when it is not here. */
+  tokenHash(session: SessionId): string | null | undefined {
+    return this.entries.get(session)?.tokenHash;
+  }
+
   /** True when the session is here and suspended (its connection dropped, its window running). */
   isSuspended(session: SessionId): boolean {
     return this.entries.get(session)?.offsets != null;

@@ -162,6 +162,17 @@ export class GroupSupervisor {
     this.review(local);
   }
 
+  /**
+   * Sessions of this node left these groups without a replica event saying so (a session forgotten as taken after
+   * the event that moved its member had come): each actor learns whether anything here still holds its group.
+   */
+  localMembersLeft(groups: Iterable<GroupId>): void {
+    for (const group of groups) {
+      const local = this.groups.get(group);
+      if (local) this.review(local);
+    }
+  }
+
   /** Stops supervising a group: stops its actor, forgets its replica, its tick and its watch's waiters. */
   forget(local: LocalGroup): void {
     if (this.groups.get(local.id) === local) this.groups.delete(local.id);
