@@ -13,8 +13,10 @@ export {
   DEFAULT_LIMITS,
   INVALID_REQUEST_WINDOW_MS,
   MAX_INTERVAL_MS,
+  MAX_PAYLOAD_DEPTH,
   MAX_INVALID_REQUESTS,
   MAX_SESSION_ID_LENGTH,
   MAX_TTL_SECONDS,
 } from './limits.js';
+export { exceedsPayloadDepth } from './payload-depth.js';
 export type { GroupId, NodeId, SessionId } from './ids.js';

@@ -27,3 +27,11 @@ export const MAX_INVALID_REQUESTS = 20;
 
 /** The window of {@link MAX_INVALID_REQUESTS}, ms. */
 export const INVALID_REQUEST_WINDOW_MS = 10_000;
+
+/**
+ * Deepest nesting of arrays and objects accepted in a payload field (`data`, `meta`): a value nested deeper is
+ * refused with `BAD_REQUEST` where it enters (a client frame, an admin body, the embedding API). `{"a":1}` and `[1]`
+ * have depth 1; a scalar has depth 0. Deep nesting costs stack in every `JSON.stringify` that touches the value, and
+ * near 4,000 levels it throws: one such value could break a group for everyone.
+ */
+export const MAX_PAYLOAD_DEPTH = 32;

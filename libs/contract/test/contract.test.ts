@@ -9,7 +9,9 @@ import {
   ERROR_CODES,
   GROUP_STATES,
   LEAVE_REASONS,
+  MAX_PAYLOAD_DEPTH,
   RoomsError,
+  exceedsPayloadDepth,
   isErrorCode,
   isValidGroupId,
   toRoomsError,
@@ -82,5 +84,37 @@ describe('the package', () => {
       const specifiers = [...source.matchAll(/\bfrom\s+'([^']+)'/g)].map((match) => match[1]);
       expect(specifiers.filter((specifier) => !specifier?.startsWith('./')), file).toEqual([]);
     }
+  });
+});
+
+describe('payload depth', () => {
+  const nested = (levels: number, leaf: unknown = 1): unknown => {
+    let value: unknown = leaf;
+    for (let i = 0; i < levels; i++) value = i % 2 === 0 ? [value] : { k: value };
+    return value;
+  };
+
+  it('counts objects and arrays, not scalars, and accepts exactly the limit', () => {
+    expect(exceedsPayloadDepth('text')).toBe(false);
+    expect(exceedsPayloadDepth(null)).toBe(false);
+    expect(exceedsPayloadDepth({})).toBe(false);
+    expect(exceedsPayloadDepth(nested(MAX_PAYLOAD_DEPTH))).toBe(false);
+    expect(exceedsPayloadDepth(nested(MAX_PAYLOAD_DEPTH + 1))).toBe(true);
+    expect(exceedsPayloadDepth(nested(3), 2)).toBe(true);
+    const wide = { wide: Array.from({ length: 1000 }, () => ({ a: [1] })) };
+    expect(exceedsPayloadDepth(wide, 4)).toBe(false);
+    expect(exceedsPayloadDepth(wide, 3)).toBe(true);
+  });
+
+  it('measures a value nested 100,000 levels without overflowing the stack', () => {
+    expect(exceedsPayloadDepth(nested(100_000))).toBe(true);
+  });
+
+  it('treats a cycle as too deep, and a shared object that is no cycle as what it is', () => {
+    const cyclic: Record<string, unknown> = { inner: {} };
+    (cyclic.inner as Record<string, unknown>).back = cyclic;
+    expect(exceedsPayloadDepth(cyclic)).toBe(true);
+    const shared = { x: 1 };
+    expect(exceedsPayloadDepth({ a: shared, b: [shared, shared] })).toBe(false);
   });
 });
