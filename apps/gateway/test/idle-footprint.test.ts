@@ -9,7 +9,8 @@ afterEach(cleanup);
 interface LazyState {
   outbox: { memberships: Map<string, unknown> | null; replayPending: Map<string, number> | null; parked: unknown };
   endOffsets: Map<string, number> | null;
-  requests: { waiting: unknown };
+  /** The request queue: it exists only while the handshake or a request runs or waits. */
+  requests: { waiting: unknown } | null;
   /** The request intake, which holds the rate limiter and the invalid-request counter. */
   intake: { limiter: unknown; violations: unknown } | null;
   settledPromise: Promise<void> | null;
@@ -40,7 +41,8 @@ describe('idle connection footprint', () => {
     expect(connection.outbox.replayPending).toBeNull();
     expect(connection.endOffsets).toBeNull();
     expect(connection.outbox.parked).toBeNull();
-    expect(connection.requests.waiting).toBeNull();
+    // No request queue (the handshake's was dropped once it was done), so nothing waiting either.
+    expect(connection.requests).toBeNull();
     // Neither a rate limiter nor an invalid-request counter: the intake holding them does not exist yet.
     expect(connection.intake).toBeNull();
     expect(connection.settledPromise).toBeNull();
@@ -66,10 +68,10 @@ describe('idle connection footprint', () => {
     // Pipelined: the later requests wait in the queue behind the first.
     const pipelined = [b.request('join', { group: 'g', since: 0 }), b.request('ping'), b.request('ping')];
     await Promise.all(pipelined);
-    expect(b.events('message').map((m) => m.offset)).toEqual([1, 2, 3]);
     const connection = connectionOf(gw.gateway, b.session);
+    expect(b.events('message').map((m) => m.offset)).toEqual([1, 2, 3]);
     expect([...(connection.outbox.memberships?.keys() ?? [])]).toEqual(['g']);
-    expect(connection.requests.waiting).toBeNull();
+    expect(connection.requests).toBeNull();
     expect(connection.outbox.replayPending).toBeNull();
     expect(connection.outbox.parked).toBeNull();
     // The rate limit applies from the first frame on; no invalid request came, so no violation counter.

@@ -1,5 +1,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, adminCall, cleanup, clientSocket, eventually, overflowSlowConsumer, startTestGateway } from './support/harness.js';
+import {
+  ADMIN_TOKEN,
+  adminCall,
+  cleanup,
+  clientSocket,
+  eventually,
+  holdSessionTakes,
+  overflowSlowConsumer,
+  startTestGateway,
+  within,
+} from './support/harness.js';
 import type { ServerMessage } from '@rooms-kit/testing';
 
 afterEach(cleanup);
@@ -101,6 +111,63 @@ describe('Resume', () => {
     expect(await b.event('message', { group: 'g', offset: 1 })).toMatchObject({ data: 'after' });
     expect((await adminCall(gw, 'DELETE', `/admin/sessions/${b.session}`)).status).toBe(200);
     expect((await b.closedWithin()).code).toBe(4003);
+  });
+
+  it('a refused resume costs the live connection nothing: every event in order while the token is checked, and a later resume replays exactly what it missed', async () => {
+    const gw = await startTestGateway();
+    const [owner, victim] = await Promise.all([gw.connect(), gw.connect()]);
+    await owner.ok('create', { group: 'g' });
+    await victim.ok('join', { group: 'g' });
+    await owner.ok('broadcast', { group: 'g', data: 1 });
+    await victim.event('message', { offset: 1 });
+    // The kernel's token check is a store round trip: events keep flowing meanwhile.
+    const takes = holdSessionTakes(gw.gateway);
+    const thief = await gw.open({ session: victim.session, resume: 'guess' });
+    await within(takes.reached, "the thief's token check");
+    await owner.ok('broadcast', { group: 'g', data: 2 });
+    await owner.ok('broadcast', { group: 'g', data: 3 });
+    const late = await gw.connect();
+    await late.ok('join', { group: 'g' });
+    takes.release();
+    expect((await thief.closedWithin()).code).toBe(4001);
+    await owner.ok('broadcast', { group: 'g', data: 4 });
+    await victim.event('message', { offset: 4 });
+    const seen = victim.messages.filter((m) => (m.ev === 'message' || m.ev === 'joined') && m.group === 'g');
+    expect(seen.map((m) => (m.ev === 'joined' ? `joined ${(m.member as { id: string }).id}` : m.offset))).toEqual([1, 2, 3, `joined ${late.session}`, 4]);
+
+    // Its offsets were kept right too: after a drop, the resume replays exactly what it missed.
+    await victim.terminate();
+    await eventually(() => gw.gateway.connectionCount === 2, 'the drop to be seen');
+    await owner.ok('broadcast', { group: 'g', data: 5 });
+    await owner.ok('broadcast', { group: 'g', data: 6 });
+    const back = await gw.connect({ session: victim.session, resume: victim.welcome.resumeToken });
+    await back.event('message', { offset: 6 });
+    await owner.ok('broadcast', { group: 'g', data: 7 });
+    await back.event('message', { offset: 7 });
+    expect(offsetsOf(back.messages, 'g')).toEqual([5, 6, 7]);
+  });
+
+  it('a connection that drops while a refused resume of its session waits is suspended with what really reached it', async () => {
+    const gw = await startTestGateway();
+    const [owner, victim] = await Promise.all([gw.connect(), gw.connect()]);
+    await owner.ok('create', { group: 'g' });
+    await victim.ok('join', { group: 'g' });
+    const takes = holdSessionTakes(gw.gateway);
+    const thief = await gw.open({ session: victim.session, resume: 'guess' });
+    await within(takes.reached, "the thief's token check");
+    await owner.ok('broadcast', { group: 'g', data: 1 });
+    await owner.ok('broadcast', { group: 'g', data: 2 });
+    await victim.event('message', { offset: 2 });
+    await victim.terminate();
+    await eventually(() => gw.gateway.connectionCount === 2, 'the drop to be seen');
+    await owner.ok('broadcast', { group: 'g', data: 3 });
+    takes.release();
+    expect((await thief.closedWithin()).code).toBe(4001);
+    await owner.ok('broadcast', { group: 'g', data: 4 });
+    const back = await gw.connect({ session: victim.session, resume: victim.welcome.resumeToken });
+    await back.event('message', { offset: 4 });
+    expect(offsetsOf(victim.messages, 'g')).toEqual([1, 2]);
+    expect(offsetsOf(back.messages, 'g')).toEqual([3, 4]);
   });
 
   it('messages published while the replay is prepared come after it, without gaps or repeats', async () => {

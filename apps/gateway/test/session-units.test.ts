@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { RequestQueue } from '../src/session/request-queue.js';
 import type { RequestQueueOwner } from '../src/session/request-queue.js';
-import { holdsSession, nextPhase } from '../src/session/session-lifecycle.js';
+import { holdsSession, isLive, nextPhase } from '../src/session/session-lifecycle.js';
 import type { LifecycleEvent, SessionPhase } from '../src/session/session-lifecycle.js';
 import { SessionRegistry } from '../src/session/session-registry.js';
 import type { RegisteredSession, SessionEndReason } from '../src/session/session-registry.js';
@@ -16,29 +16,86 @@ describe('session lifecycle', () => {
     for (const event of events) phases.push((phase = nextPhase(phase, event)));
     return phases;
   };
+  const ALL: SessionPhase[] = [
+    'accepted',
+    'handshaking',
+    'welcoming',
+    'open',
+    'abandoned-suspend',
+    'abandoned-end',
+    'abandoned-forget',
+    'abandoned-held-suspend',
+    'abandoned-held-end',
+    'abandoned-held-forget',
+    'suspending',
+    'ending',
+    'settled',
+  ];
 
-  it('goes handshaking, welcoming, open, settling, settled', () => {
-    expect(walk('accepted', ['begin', 'hold', 'handshake-done', 'end', 'settle-done'])).toEqual(['handshaking', 'welcoming', 'open', 'settling', 'settled']);
+  it('goes handshaking, welcoming, open, then suspending or ending by the fate, settled', () => {
+    expect(walk('accepted', ['begin', 'hold', 'handshake-done', 'suspend', 'settle-done'])).toEqual(['handshaking', 'welcoming', 'open', 'suspending', 'settled']);
+    expect(walk('open', ['end', 'settle-done'])).toEqual(['ending', 'settled']);
+    // Nothing to tell the kernel.
+    expect(walk('open', ['forget'])).toEqual(['settled']);
   });
 
-  it('settles a connection that ended mid-handshake only once the handshake is over', () => {
-    expect(walk('handshaking', ['end', 'hold', 'handshake-done', 'settle-done'])).toEqual(['abandoned', 'abandoned-held', 'settling', 'settled']);
-    expect(walk('welcoming', ['end', 'handshake-done'])).toEqual(['abandoned-held', 'settling']);
+  it('settles a connection that ended mid-handshake only once the handshake is over, by the fate it ended with', () => {
+    expect(walk('handshaking', ['suspend', 'hold', 'handshake-done', 'settle-done'])).toEqual(['abandoned-suspend', 'abandoned-held-suspend', 'suspending', 'settled']);
+    expect(walk('handshaking', ['end', 'hold', 'handshake-done'])).toEqual(['abandoned-end', 'abandoned-held-end', 'ending']);
+    expect(walk('handshaking', ['forget', 'hold', 'handshake-done'])).toEqual(['abandoned-forget', 'abandoned-held-forget', 'settled']);
+    expect(walk('welcoming', ['suspend', 'handshake-done'])).toEqual(['abandoned-held-suspend', 'suspending']);
     // Never held: nothing to settle.
-    expect(walk('handshaking', ['end', 'handshake-done'])).toEqual(['abandoned', 'settled']);
-    expect(walk('accepted', ['end'])).toEqual(['settled']);
+    expect(walk('handshaking', ['suspend', 'handshake-done'])).toEqual(['abandoned-suspend', 'settled']);
+    expect(walk('accepted', ['suspend'])).toEqual(['settled']);
+  });
+
+  it("the kernel's taken/kicked leave the session to the kernel, whenever they come", () => {
+    expect(nextPhase('open', 'taken')).toBe('settled');
+    expect(nextPhase('open', 'kicked')).toBe('settled');
+    expect(walk('welcoming', ['taken', 'handshake-done'])).toEqual(['abandoned-held-forget', 'settled']);
+    // After the connection ended: what it ended with no longer counts.
+    expect(walk('abandoned-held-suspend', ['kicked', 'handshake-done'])).toEqual(['abandoned-held-forget', 'settled']);
+    expect(walk('abandoned-held-end', ['taken', 'handshake-done'])).toEqual(['abandoned-held-forget', 'settled']);
+    expect(nextPhase('suspending', 'taken')).toBe('settled');
+    expect(nextPhase('ending', 'kicked')).toBe('settled');
+    // Not held: the kernel's ends are not this connection's.
+    expect(nextPhase('handshaking', 'taken')).toBe('handshaking');
+    expect(nextPhase('abandoned-suspend', 'kicked')).toBe('abandoned-suspend');
   });
 
   it('ignores events a phase does not take (a second end, a hold after the handshake)', () => {
-    expect(nextPhase('settling', 'end')).toBe('settling');
+    expect(nextPhase('suspending', 'end')).toBe('suspending');
+    expect(nextPhase('ending', 'forget')).toBe('ending');
+    expect(nextPhase('abandoned-held-suspend', 'end')).toBe('abandoned-held-suspend');
+    expect(nextPhase('abandoned-end', 'suspend')).toBe('abandoned-end');
     expect(nextPhase('settled', 'end')).toBe('settled');
+    expect(nextPhase('settled', 'taken')).toBe('settled');
     expect(nextPhase('open', 'hold')).toBe('open');
     expect(nextPhase('open', 'begin')).toBe('open');
   });
 
-  it('says which phases hold the session with the kernel', () => {
-    const all: SessionPhase[] = ['accepted', 'handshaking', 'welcoming', 'open', 'abandoned', 'abandoned-held', 'settling', 'settled'];
-    expect(all.filter(holdsSession)).toEqual(['welcoming', 'open', 'abandoned-held', 'settling']);
+  it('says which phases hold the session with the kernel, and which are live', () => {
+    expect(ALL.filter(holdsSession)).toEqual(['welcoming', 'open', 'abandoned-held-suspend', 'abandoned-held-end', 'abandoned-held-forget', 'suspending', 'ending']);
+    expect(ALL.filter(isLive)).toEqual(['accepted', 'handshaking', 'welcoming', 'open']);
+  });
+
+  it('every phase but settled can reach settled', () => {
+    const events: LifecycleEvent[] = ['begin', 'hold', 'handshake-done', 'suspend', 'end', 'forget', 'taken', 'kicked', 'settle-done'];
+    for (const start of ALL) {
+      const seen = new Set<SessionPhase>([start]);
+      const frontier = [start];
+      while (frontier.length > 0) {
+        const phase = frontier.pop() as SessionPhase;
+        for (const event of events) {
+          const next = nextPhase(phase, event);
+          if (!seen.has(next)) {
+            seen.add(next);
+            frontier.push(next);
+          }
+        }
+      }
+      expect(seen.has('settled'), start).toBe(true);
+    }
   });
 });
 
@@ -116,15 +173,18 @@ describe('SessionRegistry', () => {
 });
 
 describe('RequestQueue', () => {
-  const owner = (): RequestQueueOwner & { calls: string[]; ended: boolean } => {
+  const owner = (): RequestQueueOwner & { calls: string[]; ended: boolean; drains: number } => {
     const calls: string[] = [];
-    return {
+    const host = {
       calls,
       ended: false,
+      drains: 0,
       pauseReading: () => calls.push('pause'),
       resumeReading: () => calls.push('resume'),
-      taskFailed: (error) => calls.push(`failed: ${(error as Error).message}`),
+      taskFailed: (error: unknown) => calls.push(`failed: ${(error as Error).message}`),
+      drained: () => void host.drains++,
     };
+    return host;
   };
   const gate = (): { promise: Promise<void>; open(): void } => {
     let open!: () => void;
@@ -150,10 +210,17 @@ describe('RequestQueue', () => {
     queue.enqueue(() => void ran.push('3'));
     await drained();
     expect(ran).toEqual(['1 start']);
+    expect(host.drains).toBe(0);
     first.open();
     await drained();
     expect(ran).toEqual(['1 start', '1 end', '2', '3']);
     expect(host.calls).toEqual(['failed: boom']);
+    // Told once, when the last task is done; a later task runs again.
+    expect(host.drains).toBe(1);
+    queue.enqueue(() => void ran.push('4'));
+    await drained();
+    expect(ran.at(-1)).toBe('4');
+    expect(host.drains).toBe(2);
   });
 
   it('pauses reading while more than 256 wait, and resumes below 64', async () => {
@@ -186,6 +253,7 @@ describe('RequestQueue', () => {
     await drained();
     expect(ran).toBe(0);
     expect(host.calls).toEqual(['pause', 'resume']);
+    expect(host.drains).toBe(1);
   });
 });
 

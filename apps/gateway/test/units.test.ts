@@ -1,12 +1,16 @@
+import { MAX_INVALID_REQUESTS } from '@rooms-kit/contract';
 import type { GroupMessage } from '@rooms-kit/core';
 import { describe, expect, it } from 'vitest';
+import { FanoutDelivery } from '../src/delivery/fanout-delivery.js';
+import type { DeliveryTarget } from '../src/delivery/fanout-delivery.js';
+import { GatewayStats } from '../src/gateway-stats.js';
 import { OutboundQueue } from '../src/session/outbound-queue.js';
 import { ParkedFrames } from '../src/session/parked-frames.js';
 import { RateLimiter } from '../src/session/rate-limiter.js';
 import { REPLAY_PAGE_MESSAGES, replayHistory } from '../src/session/replay-writer.js';
 import type { ReplayTarget } from '../src/session/replay-writer.js';
 import { RingQueue } from '../src/session/ring-queue.js';
-import { MAX_VIOLATIONS, ViolationCounter } from '../src/session/violation-counter.js';
+import { ViolationCounter } from '../src/session/violation-counter.js';
 import { OutboundFrame } from '../src/transports/outbound-frame.js';
 import { writeFrames } from '../src/transports/websocket/websocket-transport.js';
 import { wsErrorCloseCode } from '../src/transports/websocket/ws-error-close-code.js';
@@ -70,14 +74,14 @@ describe('ViolationCounter', () => {
   it('says "too many" at the 21st invalid request within 10 s, not before', () => {
     const now = 0;
     const counter = new ViolationCounter(() => now);
-    for (let i = 0; i < MAX_VIOLATIONS; i++) expect(counter.record()).toBe(false);
+    for (let i = 0; i < MAX_INVALID_REQUESTS; i++) expect(counter.record()).toBe(false);
     expect(counter.record()).toBe(true);
   });
 
   it('forgets violations older than 10 s', () => {
     let now = 0;
     const counter = new ViolationCounter(() => now);
-    for (let i = 0; i < MAX_VIOLATIONS; i++) counter.record();
+    for (let i = 0; i < MAX_INVALID_REQUESTS; i++) counter.record();
     now = 10_001;
     expect(counter.record()).toBe(false);
   });
@@ -272,5 +276,55 @@ describe('replayHistory', () => {
     target.end();
     await replaying;
     expect(target.pages.flat().length).toBeLessThan(100);
+  });
+});
+
+describe('FanoutDelivery', () => {
+  /** A recipient that records what it was handed. */
+  const recipient = (receiving: boolean): DeliveryTarget & { frames: OutboundFrame[]; discards: string[] } => {
+    const frames: OutboundFrame[] = [];
+    const discards: string[] = [];
+    return { receiving, frames, discards, deliver: (frame) => void frames.push(frame), discarded: (group) => void discards.push(group) };
+  };
+  /** Message data that counts how often it is serialised (once per encoding of the event). */
+  const counted = (): { data: { toJSON(): string }; encodings: () => number } => {
+    let encodings = 0;
+    return {
+      data: {
+        toJSON: () => {
+          encodings++;
+          return 'x';
+        },
+      },
+      encodings: () => encodings,
+    };
+  };
+
+  it('skips recipients that take no more frames before encoding anything: an event for none of them is never encoded', () => {
+    const stats = new GatewayStats();
+    const targets = new Map([
+      ['ended1', recipient(false)],
+      ['ended2', recipient(false)],
+      ['live1', recipient(true)],
+      ['live2', recipient(true)],
+    ]);
+    const fanout = new FanoutDelivery(stats, targets);
+    const unread = counted();
+    fanout.deliver({ ev: 'message', group: 'g', from: 'a', data: unread.data, offset: 1 }, new Set(['ended1', 'ended2', 'gone']), null, 0);
+    expect(unread.encodings()).toBe(0);
+    expect(stats.deliveries).toBe(0);
+
+    const read = counted();
+    fanout.deliver({ ev: 'message', group: 'g', from: 'a', data: read.data, offset: 2 }, new Set(['ended1', 'live1', 'live2', 'ended2']), null, 0);
+    expect(read.encodings()).toBe(1);
+    expect(stats.deliveries).toBe(2);
+    expect(targets.get('ended1')?.frames).toEqual([]);
+    const [first] = targets.get('live1')?.frames ?? [];
+    expect(first?.json).toBe('{"ev":"message","group":"g","from":"a","data":"x","offset":2}');
+    expect(targets.get('live2')?.frames).toEqual([first]);
+
+    fanout.deliver({ ev: 'discarded', group: 'g', reason: 'admin' }, new Set(['ended1', 'live1']), null, 0);
+    expect(targets.get('live1')?.discards).toEqual(['g']);
+    expect(targets.get('ended1')?.discards).toEqual([]);
   });
 });

@@ -6,10 +6,15 @@ import { OutboundFrame } from '../transports/outbound-frame.js';
 /** A client session as the fan-out sees it. */
 export interface DeliveryTarget {
   /**
-   * Queues a frame of a group whose outbound buffering is `intervalMs` (0 = next flush); false when the session no
-   * longer takes frames (its connection ended). Must not throw.
+   * False once the session takes no more frames (its connection ended; it stays registered until settled): the
+   * fan-out skips it before encoding anything for it. Read for every recipient: must be a cheap check.
    */
-  deliver(frame: OutboundFrame, intervalMs: number): boolean;
+  readonly receiving: boolean;
+  /**
+   * Queues a frame of a group whose outbound buffering is `intervalMs` (0 = next flush). Called only while
+   * {@link receiving}. Must not throw.
+   */
+  deliver(frame: OutboundFrame, intervalMs: number): void;
   /** Told after a group's `discarded` event was delivered: forget what is tracked for it. Must not throw. */
   discarded(group: string): void;
 }
@@ -37,7 +42,8 @@ export interface GroupCursor {
  * event out. Hot path: an event is encoded ONCE (a `message` with the protocol's template encoder) into one shared
  * frame whose wire bytes are built once per transport kind too; each recipient's session just queues that same
  * object, and the group's {@link GroupCursor} (not each recipient) records the offset. Sessions without a live
- * connection here (suspended, or ended) are skipped: their resume replays from the history.
+ * connection here (suspended, or ended and not settled yet) are skipped before anything is encoded for them: their
+ * resume replays from the history.
  */
 export class FanoutDelivery implements DeliveryPort {
   private readonly cursors = new Map<GroupId, GroupCursor>();
@@ -77,9 +83,9 @@ export class FanoutDelivery implements DeliveryPort {
     for (const session of to) {
       if (session === except) continue;
       const target = this.sessions.get(session);
-      if (target === undefined) continue;
+      if (target === undefined || !target.receiving) continue;
       frame ??= encode(event);
-      if (!target.deliver(frame, intervalMs)) continue;
+      target.deliver(frame, intervalMs);
       if (event.ev === 'discarded') target.discarded(event.group);
       count++;
     }

@@ -13,9 +13,9 @@ import type { OutboxOwner } from './outbox.js';
 import { RequestIntake } from './request-intake.js';
 import type { RequestIntakeOwner } from './request-intake.js';
 import { RequestQueue } from './request-queue.js';
-import type { RequestQueueOwner } from './request-queue.js';
-import { holdsSession, nextPhase } from './session-lifecycle.js';
-import type { LifecycleEvent, SessionFate, SessionPhase } from './session-lifecycle.js';
+import type { RequestQueueOwner, RequestTask } from './request-queue.js';
+import { holdsSession, isLive, nextPhase, settlementOf } from './session-lifecycle.js';
+import type { LifecycleEvent, SessionEnding, SessionPhase } from './session-lifecycle.js';
 import type { RegisteredSession, SessionEndReason } from './session-registry.js';
 import { settleWithKernel } from './session-settlement.js';
 import type { SessionServices } from './session-services.js';
@@ -25,15 +25,17 @@ import type { SessionServices } from './session-services.js';
  * new session or a resume, `welcome` first), runs the client's requests one at a time in arrival order (its
  * {@link RequestIntake}: rate limit, invalid-request limit), sends replies and events through its {@link Outbox}
  * (byte limit 4008, parking, replay pages), drops a client that misses a heartbeat, and when the connection ends
- * settles the session with the kernel by its fate: a client close with 1000 ends it, any other drop suspends it with the offsets that
- * really reached the client, and a session the kernel ended itself (`taken`, `kicked`) is left alone.
+ * settles the session with the kernel by its fate: a client close with 1000 ends it, any other drop suspends it
+ * with the offsets that really reached the client, and a session the kernel ended itself (`taken`, `kicked`) is left
+ * alone.
  *
- * Its lifecycle is the {@link SessionPhase} machine of `session-lifecycle.ts`; the fate is decided when the
- * connection ends (`ended` ⇔ a fate is set). Memory of an idle session is kept small (most sessions of a gateway are
- * idle): what only a client's requests need (the intake with its rate limiter, waiting requests, memberships,
- * replay state, parked frames, the `settled` promise) is created on first use and dropped when done, the transport's
- * events come through listeners shared by all connections, and heartbeats are one gateway-wide interval calling
- * {@link heartbeat}.
+ * Its lifecycle, fate included, is one value: the {@link SessionPhase} of `session-lifecycle.ts`. While a resume
+ * waits for the kernel to check its token, the live connection it would take over keeps getting every event (see
+ * {@link deliver}): a refused resume costs that connection nothing. Memory of an idle session is kept small (most
+ * sessions of a gateway are idle): what only a client's requests need (the request queue, the intake with its rate
+ * limiter, memberships, replay state, parked frames, the `settled` promise) is created on first use and dropped when
+ * done, the transport's events come through listeners shared by all connections, and heartbeats are one
+ * gateway-wide interval calling {@link heartbeat}.
  */
 export class ClientSession
   implements DeliveryTarget, RequestIntakeOwner, RegisteredSession<ClientSession>, TransportListener, RequestQueueOwner, OutboxOwner
@@ -41,14 +43,14 @@ export class ClientSession
   /** Owned by the session registry. */
   displaced: ClientSession | null = null;
   readonly outbox: Outbox;
-  readonly requests: RequestQueue;
   private id = '';
   private phase: SessionPhase = 'accepted';
-  private fate: SessionFate | null = null;
   /** When ended: per group, the last message offset that reached the client (null until ended, or no group). */
   private endOffsets: Map<string, number> | null = null;
   /** Created at the client's first frame. */
   private intake: RequestIntake | null = null;
+  /** Runs the handshake and the client's requests in order: exists only while one runs or waits. */
+  private requests: RequestQueue | null = null;
   private expiryTimer: NodeJS.Timeout | null = null;
   /** The promise {@link settled} handed out (created when first asked for). */
   private settledPromise: Promise<void> | null = null;
@@ -60,7 +62,6 @@ export class ClientSession
     private readonly services: SessionServices,
   ) {
     this.outbox = new Outbox(this, transport, services);
-    this.requests = new RequestQueue(this);
     transport.bind(this);
     this.armExpiry();
   }
@@ -72,7 +73,15 @@ export class ClientSession
 
   /** True once the connection has ended. */
   get ended(): boolean {
-    return this.fate !== null;
+    return !isLive(this.phase);
+  }
+
+  /**
+   * True while events for the session are taken: the connection is live, or (a resume not held yet) the connection
+   * it would take over may be. Read by the fan-out for every recipient before anything is encoded.
+   */
+  get receiving(): boolean {
+    return isLive(this.phase) || this.displaced !== null;
   }
 
   /** True while the kernel holds the session for this connection. */
@@ -118,8 +127,9 @@ export class ClientSession
    * Resumes `session` with `token`: on success `welcome` with `resumed:true` and a fresh token, then each group's
    * missed messages in offset order, then the live frames that arrived meanwhile (minus those replayed). With auth
    * on, the token's user must be the session's (checked by the kernel before it takes anything). A connection still
-   * holding the session (here or on another node) is taken over by the kernel (`onSessionEnded(…, 'taken')`).
-   * Refused: close 4001.
+   * holding the session (here or on another node) is taken over by the kernel (`onSessionEnded(…, 'taken')`); until
+   * then a connection here that holds it gets every event too (see {@link deliver}). Refused: close 4001, and that
+   * connection goes on as if nothing happened.
    */
   startResume(session: string, token: string): void {
     this.id = session;
@@ -156,9 +166,8 @@ export class ClientSession
    * from here (it lives on elsewhere, or is gone), even when the connection had already dropped and was about to.
    */
   sessionEnded(reason: SessionEndReason): void {
-    if (this.fate !== null) this.fate = 'forget';
-    if (reason === 'kicked') this.close(CloseCode.KICKED, 'forget', 'kicked');
-    else this.terminate('forget');
+    if (reason === 'kicked') this.close(CloseCode.KICKED, 'kicked', 'kicked');
+    else this.terminate('taken');
   }
 
   /**
@@ -167,7 +176,7 @@ export class ClientSession
    */
   private handshake(run: () => Promise<void>): void {
     this.advance('begin');
-    this.requests.enqueue(async () => {
+    this.enqueue(async () => {
       try {
         await run();
       } catch (error) {
@@ -207,18 +216,18 @@ export class ClientSession
   // ---- TransportListener -----------------------------------------------------------------------------------------
 
   received(frame: RawFrame): void {
-    if (this.fate !== null) return;
+    if (this.ended) return;
     (this.intake ??= new RequestIntake(this, this.services)).received(frame);
   }
 
   failed(error: Error, closeCode: number | null): void {
     // A close the transport started itself (e.g. 1009) is counted like the gateway's own.
-    if (closeCode !== null && this.fate === null) GatewayStats.bump(this.services.stats.closes, closeCode);
+    if (closeCode !== null && !this.ended) GatewayStats.bump(this.services.stats.closes, closeCode);
     this.services.logger.debug({ err: error, session: this.id }, `${this.transport.kind} transport error`);
   }
 
   closed(code: number): void {
-    this.end(code === CloseCode.NORMAL ? 'end' : 'suspend');
+    this.advance(code === CloseCode.NORMAL ? 'end' : 'suspend');
   }
 
   private sendEvent(event: Parameters<typeof encodeEvent>[0]): void {
@@ -227,17 +236,35 @@ export class ClientSession
 
   // ---- DeliveryTarget (the fan-out's view) -----------------------------------------------------------------------
 
-  deliver(frame: OutboundFrame, intervalMs: number): boolean {
-    if (this.fate !== null) return false;
+  /**
+   * Queues a group event. A resume not held yet also hands it to the connection it would take over (`displaced`,
+   * until the kernel took the session from it, refused the resume, or that connection was settled): the kernel may
+   * still refuse the resume, and that connection must then have had every event, in order, with its offsets right.
+   * This one parks it meanwhile, for after its welcome and replay.
+   */
+  deliver(frame: OutboundFrame, intervalMs: number): void {
+    const displaced = this.displaced;
+    if (displaced !== null) {
+      if (displaced.receiving) displaced.deliver(frame, intervalMs);
+      if (this.ended) return;
+    }
     this.outbox.deliver(frame, intervalMs);
-    return true;
   }
 
   discarded(group: string): void {
+    this.displaced?.discarded(group);
     this.outbox.discarded(group);
   }
 
-  // ---- RequestQueueOwner and OutboxOwner -------------------------------------------------------------------------
+  // ---- RequestIntakeOwner, RequestQueueOwner and OutboxOwner ---------------------------------------------------
+
+  enqueue(task: RequestTask): void {
+    (this.requests ??= new RequestQueue(this)).enqueue(task);
+  }
+
+  drained(): void {
+    this.requests = null;
+  }
 
   pauseReading(): void {
     this.transport.pauseReading();
@@ -260,40 +287,35 @@ export class ClientSession
 
   /** Heartbeat tick: drops the connection when the client missed the previous keepalive, else sends the next. */
   heartbeat(): void {
-    if (this.fate !== null || this.transport.keepalive()) return;
+    if (this.ended || this.transport.keepalive()) return;
     this.services.logger.debug({ session: this.id }, 'heartbeat missed');
     this.terminate();
   }
 
   /**
-   * Closes with `code` (after writing what is queued, except for a slow consumer) and settles the session by
-   * `fate`. Idempotent: only the first close or drop counts.
+   * Closes with `code` (after writing what is queued, except for a slow consumer) and settles the session by `how`
+   * (a fate, or the kernel's own end: nothing to settle). Idempotent: only the first close or drop counts, except
+   * that the kernel's `taken`/`kicked` after it still leave the session to the kernel.
    */
-  close(code: number, fate: SessionFate, reason = ''): void {
-    if (this.fate !== null) return;
+  close(code: number, how: SessionEnding, reason = ''): void {
+    if (this.ended) {
+      this.advance(how);
+      return;
+    }
     if (code !== CloseCode.NORMAL) GatewayStats.bump(this.services.stats.closes, code);
     // Replies and events produced before the close go out before the close frame.
     if (code !== CloseCode.SLOW_CONSUMER) this.outbox.flush();
-    this.end(fate);
+    this.advance(how);
     this.transport.close(code, reason);
   }
 
-  /** Drops the connection without a close code; the session is suspended (resumable), as for any drop. */
-  terminate(fate: SessionFate = 'suspend'): void {
-    this.end(fate);
+  /**
+   * Drops the connection without a close code and settles the session by `how`: by default suspended (resumable), as
+   * for any drop. The transport is dropped even when the connection had ended already (a close handshake running).
+   */
+  terminate(how: SessionEnding = 'suspend'): void {
+    this.advance(how);
     this.transport.terminate();
-  }
-
-  private end(fate: SessionFate): void {
-    if (this.fate !== null) return;
-    this.fate = fate;
-    if (this.expiryTimer !== null) clearTimeout(this.expiryTimer);
-    this.expiryTimer = null;
-    this.endOffsets = this.outbox.close();
-    this.requests.stop();
-    this.services.onEnded(this);
-    // A handshake still in flight settles the session itself when it completes.
-    this.advance('end');
   }
 
   private advance(event: LifecycleEvent): void {
@@ -301,19 +323,26 @@ export class ClientSession
     const to = nextPhase(from, event);
     if (to === from) return;
     this.phase = to;
-    if (to === 'settling') this.settle();
+    // A handshake still in flight settles the session itself when it completes (the phase waits for it).
+    if (isLive(from) && !isLive(to)) this.connectionEnded();
+    const settlement = settlementOf(to);
+    if (settlement !== null) this.settle(to, settlement);
     else if (to === 'settled') this.release();
   }
 
-  /** Tells the kernel what became of the session (nothing to tell for `forget`), then it is settled. */
-  private settle(): void {
-    const fate = this.fate;
-    if (fate === null || fate === 'forget') {
-      this.advance('settle-done');
-      return;
-    }
-    // Taken over or kicked meanwhile (the fate became `forget`): the session is not ours to settle any more.
-    const stillOurs = (): boolean => this.fate !== 'forget';
+  /** The connection ended: stops what only a live connection needs and works out what reached the client. */
+  private connectionEnded(): void {
+    if (this.expiryTimer !== null) clearTimeout(this.expiryTimer);
+    this.expiryTimer = null;
+    this.endOffsets = this.outbox.close();
+    this.requests?.stop();
+    this.services.onEnded(this);
+  }
+
+  /** Tells the kernel to suspend or end the session (entered `phase` for it), then it is settled. */
+  private settle(phase: SessionPhase, fate: 'suspend' | 'end'): void {
+    // Taken over or kicked meanwhile (the phase moved on to `settled`): the session is not ours to settle any more.
+    const stillOurs = (): boolean => this.phase === phase;
     const { node, logger } = this.services;
     void settleWithKernel(node, this.id, fate, this.endOffsets, stillOurs, logger).then(() => this.advance('settle-done'));
   }

@@ -6,7 +6,7 @@ import { OutboundFrame } from '../transports/outbound-frame.js';
 import type { Outbox } from './outbox.js';
 import { RateLimiter } from './rate-limiter.js';
 import type { RequestOrigin } from './request-dispatcher.js';
-import type { RequestQueue } from './request-queue.js';
+import type { RequestTask } from './request-queue.js';
 import type { SessionFate } from './session-lifecycle.js';
 import type { SessionServices } from './session-services.js';
 import { ViolationCounter } from './violation-counter.js';
@@ -14,7 +14,8 @@ import { ViolationCounter } from './violation-counter.js';
 /** The session whose requests a {@link RequestIntake} takes in. */
 export interface RequestIntakeOwner extends RequestOrigin {
   readonly outbox: Outbox;
-  readonly requests: RequestQueue;
+  /** Runs `task` after the session's earlier tasks (its request queue, in arrival order). */
+  enqueue(task: RequestTask): void;
   /** Closes the connection with `code` and settles the session by `fate`. */
   close(code: number, fate: SessionFate, reason: string): void;
 }
@@ -46,10 +47,9 @@ export class RequestIntake {
     const stats = this.services.stats;
     stats.framesIn++;
     const decision = this.limiter.take();
-    const requests = this.owner.requests;
     if (decision === 'close') {
       GatewayStats.bump(stats.errors, 'RATE_LIMITED');
-      requests.enqueue(() => {
+      this.owner.enqueue(() => {
         this.sendError(new RoomsError('RATE_LIMITED', 'rate limit exceeded repeatedly'));
         this.owner.close(CloseCode.RATE_LIMITED, 'suspend', 'rate limit exceeded');
       });
@@ -58,12 +58,12 @@ export class RequestIntake {
     const decoded = decodeRequest(frame);
     const ref = decoded.ok ? (decoded.request.ref ?? null) : decoded.ref;
     if (decision === 'refuse') {
-      requests.enqueue(() => this.replyError(ref, new RoomsError('RATE_LIMITED')));
+      this.owner.enqueue(() => this.replyError(ref, new RoomsError('RATE_LIMITED')));
       return;
     }
     if (!decoded.ok) {
       const tooMany = (this.violations ??= new ViolationCounter()).record();
-      requests.enqueue(() => {
+      this.owner.enqueue(() => {
         this.replyError(ref, decoded.error);
         if (!tooMany) return;
         this.sendError(new RoomsError('BAD_REQUEST', 'too many invalid requests'));
@@ -72,7 +72,7 @@ export class RequestIntake {
       return;
     }
     const request = decoded.request;
-    requests.enqueue(() => this.execute(request));
+    this.owner.enqueue(() => this.execute(request));
   }
 
   private async execute(request: Request): Promise<void> {

@@ -20,12 +20,18 @@ export interface RequestQueueOwner {
   resumeReading(): void;
   /** A task threw (tasks report their own failures; this is a bug's last stop). Must not throw. */
   taskFailed(error: unknown): void;
+  /**
+   * Nothing runs or waits any more (or the session ended): the owner may drop the queue, a later task gets a new
+   * one. Must not throw.
+   */
+  drained(): void;
 }
 
 /**
  * Runs a session's tasks one at a time in arrival order (so a `join` then a `broadcast` behave as sent), each after
  * the previous one settled. When more than {@link PAUSE_AT} wait, reading from the client pauses until fewer than
- * {@link RESUME_AT} do. The waiting queue exists only while tasks wait (idle sessions are most of a gateway).
+ * {@link RESUME_AT} do. The waiting queue exists only while tasks wait, and the owner is told when the last task is
+ * done ({@link RequestQueueOwner.drained}) so that it can drop the queue itself: idle sessions are most of a gateway.
  */
 export class RequestQueue {
   /** `running`: a task runs; `paused`: a task runs and reading is paused (too many wait). */
@@ -70,6 +76,7 @@ export class RequestQueue {
     }
     this.waiting = null;
     this.state = 'idle';
+    this.owner.drained();
   }
 
   private resumeIfDrained(): void {

@@ -1,11 +1,9 @@
+import { MAX_SESSION_ID_LENGTH } from '@rooms-kit/contract';
 import type { Identity } from '../auth.js';
 import type { Transport } from '../transports/transport.js';
 import { ClientSession } from './client-session.js';
 import type { SessionFate } from './session-lifecycle.js';
 import type { SessionServices } from './session-services.js';
-
-/** Longest session id a resume may name (ids we issue are 22 characters). */
-const MAX_SESSION_ID_LENGTH = 128;
 
 /** What a connection asks for (the `session` and `resume` query parameters): neither for a new session, both to resume. */
 export interface SessionRequest {

@@ -23,8 +23,9 @@ export interface RegisteredSession<T> {
  * A session is in it from its handshake's start ({@link claim}) until it was settled ({@link release}). A resume
  * takes the id over at once, so the live events its replay must be merged with reach it, while the connection it
  * displaces may still hold the session with the kernel: that one stays linked behind it (`displaced`) until the
- * kernel holds the session for the new one ({@link held}), and gets the kernel's `taken` meanwhile. A resume that
- * fails gives the id back to the session it displaced.
+ * kernel holds the session for the new one ({@link held}) or it was settled, gets the kernel's `taken` meanwhile,
+ * and keeps getting the id's events too (the resuming session hands each one on: the kernel may yet refuse the
+ * resume). A resume that fails gives the id back to the session it displaced.
  */
 export class SessionRegistry<T extends RegisteredSession<T>> {
   private readonly sessions = new Map<SessionId, T>();

@@ -1,14 +1,12 @@
-/** More than this many invalid requests within {@link VIOLATION_WINDOW_MS} close the connection with 4000. */
-export const MAX_VIOLATIONS = 20;
-/** The sliding window of {@link MAX_VIOLATIONS}. */
-export const VIOLATION_WINDOW_MS = 10_000;
+import { INVALID_REQUEST_WINDOW_MS, MAX_INVALID_REQUESTS } from '@rooms-kit/contract';
 
 /** The default clock, one function for every instance (a default written inline would be a closure each). */
 const monotonicNow = (): number => performance.now();
 
 /**
  * Counts a connection's invalid requests (`BAD_REQUEST` / `UNKNOWN_OP` decode failures) in a sliding window and
- * says when the client crossed the line (PROTOCOL.md: more than 20 within 10 seconds). `now` is injectable.
+ * says when the client crossed the line (PROTOCOL.md: more than `MAX_INVALID_REQUESTS` (20) within
+ * `INVALID_REQUEST_WINDOW_MS` (10 seconds), both from the contract). `now` is injectable.
  */
 export class ViolationCounter {
   private readonly times: number[] = [];
@@ -19,7 +17,7 @@ export class ViolationCounter {
   record(): boolean {
     const now = this.now();
     this.times.push(now);
-    while (this.times.length > 0 && (this.times[0] ?? now) <= now - VIOLATION_WINDOW_MS) this.times.shift();
-    return this.times.length > MAX_VIOLATIONS;
+    while (this.times.length > 0 && (this.times[0] ?? now) <= now - INVALID_REQUEST_WINDOW_MS) this.times.shift();
+    return this.times.length > MAX_INVALID_REQUESTS;
   }
 }

@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
+import type { Backend } from '@rooms-kit/core';
 import { ProtocolClient } from '@rooms-kit/testing';
 import type { ClientOptions } from 'ws';
 import { loadConfig } from '../../src/config.js';
@@ -87,6 +88,34 @@ export function within<T>(promise: Promise<T>, label: string, timeoutMs = 3000):
       timer = setTimeout(() => reject(new Error(`timed out waiting for ${label}`)), timeoutMs);
     }),
   ]).finally(() => clearTimeout(timer));
+}
+
+/** Resume token checks held back by {@link holdSessionTakes}. */
+export interface HeldTakes {
+  /** Resolves once a `take` reached the store and is being held. */
+  reached: Promise<void>;
+  /** Lets every held `take` (and every later one) go on to the store. */
+  release(): void;
+}
+
+/**
+ * White-box: holds every `take` of `gateway`'s session store (the kernel's token check of a resume, a store round
+ * trip) until `release()`, so a test can make things happen while a resume waits for its answer. The gateway must
+ * be started (its kernel is created then).
+ */
+export function holdSessionTakes(gateway: Gateway): HeldTakes {
+  const store = (gateway.node as unknown as { backend: Backend }).backend.sessions;
+  const take = store.take.bind(store);
+  let reached!: () => void;
+  let release!: () => void;
+  const reachedPromise = new Promise<void>((resolve) => (reached = resolve));
+  const released = new Promise<void>((resolve) => (release = resolve));
+  store.take = async (...args) => {
+    reached();
+    await released;
+    return take(...args);
+  };
+  return { reached: reachedPromise, release };
 }
 
 /** Registers a client for {@link cleanup}. */
