@@ -9,7 +9,7 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /**
- * The gateway's configuration, read from the environment by {@link loadConfig}. Every field of PROTOCOL.md's
+ * The gateway's configuration, read from the environment by {@link loadConfig}. Every field of docs/protocol.md's
  * "Running a node" table, plus three additions of the gateway:
  * - `ROOMS_HEARTBEAT_MS` (`heartbeatMs`, default 25000): WebSocket ping interval; a connection that did not answer
  *   the previous ping when the next is due is dropped (its session stays resumable). Sent in `welcome`.
@@ -55,7 +55,7 @@ const NODE_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
 
 /**
  * Reads and validates the configuration from `env` (pure: tests pass their own). Unset variables, and variables set
- * to the empty string, take PROTOCOL.md's defaults, except `ROOMS_JWT_SECRET` and `ROOMS_ADMIN_TOKEN`, where an
+ * to the empty string, take docs/protocol.md's defaults, except `ROOMS_JWT_SECRET` and `ROOMS_ADMIN_TOKEN`, where an
  * empty value is refused rather than silently turning auth off. Throws {@link ConfigError} naming the first wrong
  * variable.
  */

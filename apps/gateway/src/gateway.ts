@@ -34,7 +34,7 @@ const DRAIN_POLL_MS = 100;
 
 /**
  * Gateway: one node of the rooms service, composed of an HTTP server (health, readiness, metrics, admin API), the
- * WebSocket endpoint of PROTOCOL.md on `/v1` (`transports/websocket/`: upgrades elsewhere are 404, auth at the
+ * WebSocket endpoint of docs/protocol.md on `/v1` (`transports/websocket/`: upgrades elsewhere are 404, auth at the
  * upgrade with HS256 JWTs when `ROOMS_JWT_SECRET` is set), a `NodeManager` kernel (embedded, or on Redis with
  * `ROOMS_REDIS_URL`), the client sessions of its connections (`session/`) and the fan-out delivery that writes
  * events to them (`delivery/`).

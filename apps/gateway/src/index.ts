@@ -1,5 +1,5 @@
 /**
- * @rooms-kit/gateway: the rooms server. `loadConfig(process.env)` reads PROTOCOL.md's environment; `startGateway(config)`
+ * @rooms-kit/gateway: the rooms server. `loadConfig(process.env)` reads docs/protocol.md's environment; `startGateway(config)`
  * starts a node (HTTP + WebSocket on `/v1`) and resolves with the running {@link Gateway}.
  */
 export { ConfigError, LOG_LEVELS, loadConfig } from './config.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.js';
 
-describe('loadConfig (PROTOCOL.md "Running a node")', () => {
+describe('loadConfig (docs/protocol.md "Environment")', () => {
   it('applies the documented defaults', () => {
     const config = loadConfig({});
     expect(config).toMatchObject({

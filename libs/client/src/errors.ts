@@ -22,7 +22,7 @@ export interface GapInfo {
 }
 
 /**
- * What every rejected promise of the client, and the `error` event, carry: a server error code of PROTOCOL.md (with
+ * What every rejected promise of the client, and the `error` event, carry: a server error code of docs/protocol.md (with
  * the server's message) or a {@link ClientErrorCode}, and whether retrying later may succeed (`temporary`).
  */
 export class RoomsClientError extends Error {

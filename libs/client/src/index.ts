@@ -1,5 +1,5 @@
 /**
- * @rooms-kit/client: the TypeScript client SDK of the rooms gateway (PROTOCOL.md v1), for browsers and Node.
+ * @rooms-kit/client: the TypeScript client SDK of the rooms gateway (docs/protocol.md v1), for browsers and Node.
  * Promise-returning requests, typed events, auto-reconnect with resume, and per-group offset dedupe.
  */
 export { RoomsClient } from './rooms-client.js';

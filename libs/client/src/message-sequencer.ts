@@ -29,7 +29,7 @@ interface Hold {
 }
 
 /**
- * Delivers each group's messages in offset order, each once, and recovers messages lost in flight (PROTOCOL.md,
+ * Delivers each group's messages in offset order, each once, and recovers messages lost in flight (docs/protocol.md,
  * Resume). A message of a tracked group beyond `last + 1` opens a hold: it and every later message of the group are
  * buffered, and one `join` with `since: last` asks the server to replay the gap; the contiguous run after `last` is
  * delivered as it fills. The hold is given up (buffer delivered in order, the hole skipped, a `GAP` error reported)

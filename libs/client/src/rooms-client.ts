@@ -33,7 +33,7 @@ const DEFAULT_TIMEOUT_MS = 10_000;
 const DEFAULT_MAX_HELD = 10_000;
 
 /**
- * A client of the rooms gateway (PROTOCOL.md v1), for browsers and Node. Requests return promises that reject
+ * A client of the rooms gateway (docs/protocol.md v1), for browsers and Node. Requests return promises that reject
  * with {@link RoomsClientError}; server events and connection changes are delivered through `on()`.
  *
  * Reconnection: when a welcomed connection drops for any reason but `close()`, pending requests reject with a

@@ -1,4 +1,4 @@
-// A tiny in-process gateway that speaks just enough of PROTOCOL.md to exercise the client: sessions with resume,
+// A tiny in-process gateway that speaks just enough of docs/protocol.md to exercise the client: sessions with resume,
 // groups with offsets and history, request/reply, events. Tests reach into it to hold replies, inject frames, drop
 // or close connections.
 import type { AddressInfo } from 'node:net';

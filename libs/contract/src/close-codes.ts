@@ -1,5 +1,5 @@
 /**
- * WebSocket close codes of protocol v1 (PROTOCOL.md, "Close codes"). A close with any code but `NORMAL` leaves the
+ * WebSocket close codes of protocol v1 (docs/protocol.md, "Close codes"). A close with any code but `NORMAL` leaves the
  * session resumable, except `KICKED` (the session ends) and `RESUME_FAILED` (there is no session to resume).
  */
 export const CloseCode = {

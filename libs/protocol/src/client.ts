@@ -1,5 +1,5 @@
 /**
- * `@rooms-kit/protocol/client`: what a client of PROTOCOL.md (v1) needs, for browsers and Node: the wire vocabulary
+ * `@rooms-kit/protocol/client`: what a client of docs/protocol.md (v1) needs, for browsers and Node: the wire vocabulary
  * (types, names, limits, close codes), {@link encodeRequest} and {@link decodeServerFrame}. It decodes with plain
  * field checks and never reaches a schema compiler, so a browser bundle stays small and runs under a strict CSP
  * (a test bundles this entry and checks that no module of TypeBox or of `src/server/` is in it).

@@ -1,7 +1,7 @@
 /** Path of the WebSocket endpoint of protocol v1: clients connect to `ws://HOST:PORT/v1`. */
 export const PROTOCOL_PATH = '/v1';
 
-/** Every request op of protocol v1, in PROTOCOL.md's order. A request whose `op` is not here is `UNKNOWN_OP`. */
+/** Every request op of protocol v1, in docs/protocol.md's order. A request whose `op` is not here is `UNKNOWN_OP`. */
 export const OPS = ['create', 'join', 'leave', 'broadcast', 'members', 'groups', 'group', 'ping'] as const;
 
 /** A request op of protocol v1. */

@@ -1,5 +1,5 @@
 /**
- * `@rooms-kit/protocol/server`: what a server of PROTOCOL.md (v1) needs: the wire vocabulary (types, names, limits,
+ * `@rooms-kit/protocol/server`: what a server of docs/protocol.md (v1) needs: the wire vocabulary (types, names, limits,
  * close codes), {@link decodeRequest} (validation of every client frame with compiled TypeBox schemas) and the
  * encoders of every reply and event it sends.
  */

@@ -1,5 +1,5 @@
 /**
- * The wire vocabulary both sides of PROTOCOL.md (v1) speak, re-exported by the client and the server entry points:
+ * The wire vocabulary both sides of docs/protocol.md (v1) speak, re-exported by the client and the server entry points:
  * the message types, op and event names, reasons, group id rules, limits and close codes. Nothing here runs code at
  * import or reaches a schema compiler.
  */

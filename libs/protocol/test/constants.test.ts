@@ -10,7 +10,7 @@ import {
 } from '../src/client.js';
 
 describe('constants', () => {
-  it('match PROTOCOL.md', () => {
+  it('match docs/protocol.md', () => {
     expect(PROTOCOL_PATH).toBe('/v1');
     expect(OPS).toEqual(['create', 'join', 'leave', 'broadcast', 'members', 'groups', 'group', 'ping']);
     expect(LEAVE_REASONS).toEqual(['leave', 'disconnect', 'node-down', 'kicked']);

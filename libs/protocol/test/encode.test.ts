@@ -26,7 +26,7 @@ describe('encodeReply', () => {
     expect(encodeReply(-7, {})).toBe('{"ref":-7,"ok":true}');
   });
 
-  it('writes every result shape of PROTOCOL.md', () => {
+  it('writes every result shape of docs/protocol.md', () => {
     const results: Result[] = [
       { group: 'g', members: [], already: false, offset: 0, recovered: true },
       { group: 'g' },

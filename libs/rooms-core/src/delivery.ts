@@ -1,6 +1,6 @@
 import type { GroupId, LeaveReason, MemberInfo, SessionId } from './types.js';
 
-/** An event for group members, in the wire shape of PROTOCOL.md's event table. */
+/** An event for group members, in the wire shape of docs/protocol.md's event table. */
 export type DeliveryEvent =
   | { ev: 'joined'; group: GroupId; member: MemberInfo; data?: unknown }
   | { ev: 'left'; group: GroupId; member: MemberInfo; reason: LeaveReason; data?: unknown }

@@ -14,7 +14,7 @@ export interface CloseInfo {
   reason: string;
 }
 
-/** The `welcome` event, as PROTOCOL.md shapes it. */
+/** The `welcome` event, as docs/protocol.md shapes it. */
 export interface Welcome {
   ev: 'welcome';
   session: string;
@@ -51,7 +51,7 @@ export class UpgradeRefusedError extends Error {
 }
 
 /**
- * ProtocolClient: a raw PROTOCOL.md client for tests and measuring tools. It hides nothing (no dedupe, no reconnect):
+ * ProtocolClient: a raw docs/protocol.md client for tests and measuring tools. It hides nothing (no dedupe, no reconnect):
  * it keeps every frame as parsed (`frames`), every message with array frames flattened (`messages`), sends requests
  * with fresh refs and raw text or binary frames, waits for replies and events with timeouts, and exposes the welcome
  * and the close code and reason. Waits resolve with a message already received or still to come; once the

@@ -10,7 +10,7 @@ const entry = fileURLToPath(new URL('../../../apps/gateway/src/main.ts', import.
 export interface GatewayProcessOptions {
   /** Listening port; default a free one. */
   port?: number;
-  /** Environment variables of PROTOCOL.md ("Running a node") for this node. */
+  /** Environment variables of docs/protocol.md ("Environment") for this node. */
   env?: Record<string, string>;
   /**
    * Where its stdout/stderr go: `inherit` prints them in this terminal (the launcher); the default `tail` keeps the

@@ -11,7 +11,7 @@ export interface HealthDeps {
 }
 
 /**
- * PROTOCOL.md's probes, for GET and HEAD: `/healthz` (200 `{"status":"ok"}` while the process runs), `/readyz`
+ * docs/protocol.md's probes, for GET and HEAD: `/healthz` (200 `{"status":"ok"}` while the process runs), `/readyz`
  * (200 `{"status":"ready"}` when serving, 503 `{"status":"unavailable"}` while starting, draining or when the store
  * is unreachable) and `/metrics` (Prometheus text). Mounted at the root.
  */

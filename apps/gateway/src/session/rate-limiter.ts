@@ -11,7 +11,7 @@ export const REFUSAL_GRACE_MS = 1000;
 const monotonicNow = (): number => performance.now();
 
 /**
- * A token bucket per connection (PROTOCOL.md "Rate limit"): `rate` frames per second with a burst of twice that
+ * A token bucket per connection (docs/protocol.md "Limits"): `rate` frames per second with a burst of twice that
  * (at least one frame, so a rate below 0.5 still lets a frame through now and then).
  * Every frame takes a token; a frame that finds none is refused (`RATE_LIMITED`, not executed). Refusals less than
  * a second apart form one run, and a client whose run of refusals has lasted a second is to be closed (`close`):

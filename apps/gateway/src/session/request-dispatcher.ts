@@ -39,7 +39,7 @@ export interface RequestOutbox {
 }
 
 /**
- * Executes decoded requests against the node (PROTOCOL.md "Requests and replies"): maps each op's wire fields to
+ * Executes decoded requests against the node (docs/protocol.md "Requests and replies"): maps each op's wire fields to
  * the kernel's call (`ttl` seconds to `ttlMs`, `interval` to `intervalMs`) and its result to the wire result.
  * Failures reject with the kernel's `RoomsError`s; the caller turns them into error replies. `onPublish` is told
  * about every message published (metrics).

@@ -24,7 +24,7 @@ export interface RequestIntakeOwner extends RequestOrigin {
 export type RequestIntakeServices = Pick<SessionServices, 'dispatcher' | 'stats' | 'logger' | 'config'>;
 
 /**
- * What happens to a client's frame before and while it runs: the rate limit (PROTOCOL.md "Rate limit": refused with
+ * What happens to a client's frame before and while it runs: the rate limit (docs/protocol.md "Limits": refused with
  * `RATE_LIMITED`, and a client over it for a second is closed with 4029), decoding (an invalid request gets its error
  * reply, and more than 20 within 10 s close with 4000), then the request itself, run by the dispatcher in the
  * session's request queue, its failure becoming an error reply. Every outcome is queued in arrival order, so

@@ -5,7 +5,7 @@ const monotonicNow = (): number => performance.now();
 
 /**
  * Counts a connection's invalid requests (`BAD_REQUEST` / `UNKNOWN_OP` decode failures) in a sliding window and
- * says when the client crossed the line (PROTOCOL.md: more than `MAX_INVALID_REQUESTS` (20) within
+ * says when the client crossed the line (docs/protocol.md: more than `MAX_INVALID_REQUESTS` (20) within
  * `INVALID_REQUEST_WINDOW_MS` (10 seconds), both from the contract). `now` is injectable.
  */
 export class ViolationCounter {

@@ -1,7 +1,7 @@
 import type { RawFrame } from '@rooms-kit/protocol/server';
 import type { OutboundFrame } from './outbound-frame.js';
 
-/** The kinds of transport a client session can be carried by (PROTOCOL.md: WebSocket in v1). */
+/** The kinds of transport a client session can be carried by (docs/protocol.md: WebSocket in v1). */
 export type TransportKind = 'websocket';
 
 /**
@@ -48,7 +48,7 @@ export interface TransportListener {
  * pipelines); `keepalive` is one heartbeat tick; `close` ends the connection with a close code after what was
  * written, `terminate` drops it at once. None of them throws. Events go to the {@link TransportListener} bound once.
  *
- * The HTTP transports of PROTOCOL.md ("HTTP transports") fit as one file each, with the same session:
+ * The HTTP transports of docs/protocol.md ("Planned (v1.1)") fit as one file each, with the same session:
  * - SSE (`GET /v1/sse` + `POST /v1/send`): `encoding` writes `data: <json>\n\n`; `write` writes to the response
  *   stream (`bufferedBytes`: its `writableLength`); `keepalive` writes the `: ping` comment and reports false only
  *   when the stream broke; `close` writes `event: close` with `{"code","reason"}` and ends the response; reading

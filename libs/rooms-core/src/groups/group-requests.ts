@@ -1,6 +1,6 @@
 import type { GroupId, GroupOptions, MemberInfo } from '../types.js';
 
-/** `create`'s request: PROTOCOL.md's fields, in ms, plus an embedding-only tick. */
+/** `create`'s request: docs/protocol.md's fields, in ms, plus an embedding-only tick. */
 export interface CreateRequest extends GroupOptions {
   /** The id; generated when absent. */
   group?: GroupId;

@@ -22,7 +22,7 @@ import { assembleKernel } from './kernel-parts.js';
  * NodeManager: the kernel of one node. It keeps this node's sessions and their memberships (`MembershipRegistry`),
  * supervises one `GroupMachine` actor per group it watches, runs hooks, drives every change through the `Backend`
  * (group log, session store; the cluster bus to reach other nodes' sessions) and applies the replicated events it gets
- * back, delivering member events to local sessions through the `DeliveryPort`. Operations reject with `RoomsError` codes of PROTOCOL.md's catalog; nothing changes on a refusal.
+ * back, delivering member events to local sessions through the `DeliveryPort`. Operations reject with `RoomsError` codes of docs/protocol.md's catalog; nothing changes on a refusal.
  *
  * Embedding: `const node = new NodeManager({ delivery }); await node.start();` then register sessions and call the
  * operations. `close()` stops every actor, timer and the backend.
@@ -215,13 +215,13 @@ export class NodeManager {
     return this.operations.groupInfo(group, session);
   }
 
-  /** The groups of a session and the newest it joined or created (PROTOCOL.md `groups`). */
+  /** The groups of a session and the newest it joined or created (docs/protocol.md `groups`). */
   groupsOf(session: SessionId): { groups: GroupId[]; latest: GroupId | null } {
     return { groups: this.registry.groupsOf(session), latest: this.registry.latestOf(session) };
   }
 
   /**
-   * A group's messages after offset `since`, in offset order (PROTOCOL.md `join` with `since`). `complete` is false
+   * A group's messages after offset `since`, in offset order (docs/protocol.md `join` with `since`). `complete` is false
    * when the bounded history no longer holds every one of them. Rejects `GROUP_NOT_FOUND`, `UNAVAILABLE`.
    */
   history(group: GroupId, since: number): Promise<{ messages: GroupMessage[]; complete: boolean }> {

@@ -76,7 +76,7 @@ const ticker = fromCallback<{ type: 'noop' }, { everyMs: number; onTick: () => v
 });
 
 /**
- * GroupMachine: the lifecycle of one group, per PROTOCOL.md "Group lifecycle", and whether its node keeps watching it.
+ * GroupMachine: the lifecycle of one group, per docs/protocol.md "Group lifecycle", and whether its node keeps watching it.
  * `created` -(first member)-> `active` -(last member leaves)-> `empty-grace` -(grace expires)-> expiry reported to
  * the listener, which discards the group in the store; the store's `discarded` event ends the actor (`discarded`,
  * final). A join during `empty-grace` returns to `active`. A group created empty waits in `created` for its grace.

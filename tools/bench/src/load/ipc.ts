@@ -5,7 +5,7 @@
 
 import type { SparseHistogram } from './histogram.js';
 
-/** How the driver speaks to a target: our gateway (PROTOCOL.md), Socket.IO, or the ws baseline's minimal protocol. */
+/** How the driver speaks to a target: our gateway (docs/protocol.md), Socket.IO, or the ws baseline's minimal protocol. */
 export type WireProtocol = 'rooms' | 'socketio' | 'ws';
 
 /** How a closed-loop or fixed-rate load picks the next sender. */

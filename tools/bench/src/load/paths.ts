@@ -7,7 +7,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 /** The monorepo root (the benchmark works from any current directory). */
 export const repoRoot = resolve(here, '../../../..');
 
-/** The gateway's entry point: `node --import tsx <this>` starts one node configured by PROTOCOL.md's env variables. */
+/** The gateway's entry point: `node --import tsx <this>` starts one node configured by docs/protocol.md's env variables. */
 export const gatewayEntry = join(repoRoot, 'apps/gateway/src/main.ts');
 
 /** A file of the load benchmark by its path relative to src/load. */

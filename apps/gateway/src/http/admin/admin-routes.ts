@@ -25,7 +25,7 @@ export interface AdminApi {
 }
 
 /**
- * The admin HTTP API of PROTOCOL.md (its OpenAPI document: `openapi.ts`). Every request under `/admin` but the
+ * The admin HTTP API of docs/protocol.md (its OpenAPI document: `openapi.ts`). Every request under `/admin` but the
  * document itself needs `Authorization: Bearer <token>` first (missing or wrong: 401, whatever the path or method);
  * then an unknown path is 404, a known path with another method 405 with `Allow`, a malformed percent-encoding 400.
  * Ids are path parameters, percent-decoded (group ids with `/` come as `%2F`). A handler's `RoomsError` is answered

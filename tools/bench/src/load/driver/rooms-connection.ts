@@ -4,7 +4,7 @@ import { PendingReplies, REQUEST_TIMEOUT_MS } from './connection.js';
 import type { BenchConnection } from './connection.js';
 import { openBenchSocket, parseFrameItems } from './ws-frames.js';
 
-/** A connection to our gateway, speaking PROTOCOL.md v1 (`ws://host:port/v1`). */
+/** A connection to our gateway, speaking docs/protocol.md v1 (`ws://host:port/v1`). */
 export class RoomsConnection implements BenchConnection {
   onMarker: MarkerHandler = () => {};
   onProblem: (what: string) => void = () => {};

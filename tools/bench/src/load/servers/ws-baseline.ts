@@ -1,6 +1,6 @@
 /**
  * The ceiling: a plain `ws` server with a minimal group protocol (see driver/ws-baseline-connection.ts) that does
- * what DESIGN.md's performance section asks of the gateway and nothing else. A broadcast is serialised and framed
+ * what the performance design (BENCHMARKS.md) asks of the gateway and nothing else. A broadcast is serialised and framed
  * once; the same frame buffer is queued on every other member and each connection's queue is written in one corked
  * batch per event-loop turn. Run with PORT (and HOST) set.
  */
