@@ -5,10 +5,14 @@ import { RoomsClientError } from './errors.js';
 /** Called with each successful request's op, the fields it was sent with and its result, before it resolves. */
 export type SucceededHook = (op: Op, fields: Readonly<Record<string, unknown>>, result: Record<string, unknown>) => void;
 
+/** Called once when a request settles: with its result on success, with undefined when it failed in any way. */
+export type SettledHook<O extends Op> = (result: ResultByOp[O] | undefined) => void;
+
 interface Pending {
   op: Op;
   fields: Record<string, unknown>;
   timer: ReturnType<typeof setTimeout>;
+  settled: ((result: unknown) => void) | undefined;
   resolve(result: unknown): void;
   reject(error: RoomsClientError): void;
 }
@@ -29,27 +33,39 @@ export class RequestTracker {
   /**
    * Encodes `op` with `fields` and the next ref, hands the text to `transmit`, and resolves with the result of the
    * reply carrying that ref. Rejects with the server's error (see `settle`), with a temporary `TIMEOUT` when no reply
-   * came within the timeout, or with `unsent()` at once when `transmit` returned false.
+   * came within the timeout, or with `unsent()` at once when `transmit` returned false; throws JSON.stringify's
+   * TypeError when the fields cannot be encoded. `settled`, when given, is called exactly once, synchronously as the
+   * request settles (before the promise's callbacks run, so before the client handles the next message of a frame):
+   * with the result, or with undefined on any failure.
    */
   send<O extends Op>(
     op: O,
     fields: RequestFields<O>,
     transmit: (text: string) => boolean,
     unsent: () => RoomsClientError,
+    settled?: SettledHook<O>,
   ): Promise<ResultByOp[O]> {
     const ref = this.#nextRef++;
-    // Fields first: a JavaScript caller's stray `op` or `ref` cannot override ours.
-    const text = encodeRequest({ ...fields, op, ref } as Request);
+    let text: string;
+    try {
+      // Fields first: a JavaScript caller's stray `op` or `ref` cannot override ours.
+      text = encodeRequest({ ...fields, op, ref } as Request);
+    } catch (error) {
+      settled?.(undefined); // e.g. a BigInt or a cycle in `data`: JSON.stringify's TypeError goes to the caller
+      throw error;
+    }
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         if (this.#pending.delete(ref)) {
+          settled?.(undefined);
           reject(new RoomsClientError('TIMEOUT', `no reply to ${op} within ${this.timeoutMs} ms`, true));
         }
       }, this.timeoutMs);
-      this.#pending.set(ref, { op, fields, timer, resolve: resolve as (result: unknown) => void, reject });
+      this.#pending.set(ref, { op, fields, timer, settled: settled as Pending['settled'], resolve: resolve as (result: unknown) => void, reject });
       if (!transmit(text)) {
         clearTimeout(timer);
         this.#pending.delete(ref);
+        settled?.(undefined);
         reject(unsent());
       }
     });
@@ -66,11 +82,13 @@ export class RequestTracker {
     this.#pending.delete(ref);
     clearTimeout(pending.timer);
     if (!reply.ok) {
+      pending.settled?.(undefined);
       pending.reject(RoomsClientError.fromWire(reply.error));
       return;
     }
     const { ref: _ref, ok: _ok, ...result } = reply;
     this.succeeded(pending.op, pending.fields, result as Record<string, unknown>);
+    pending.settled?.(result);
     pending.resolve(result);
   }
 
@@ -80,6 +98,7 @@ export class RequestTracker {
     this.#pending.clear();
     for (const entry of pending) {
       clearTimeout(entry.timer);
+      entry.settled?.(undefined);
       entry.reject(error);
     }
   }

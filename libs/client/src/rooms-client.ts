@@ -23,6 +23,7 @@ import { MessageSequencer } from './message-sequencer.js';
 import { OffsetTracker } from './offsets.js';
 import type { BroadcastOptions, CreateOptions, JoinOptions, RoomsClientOptions } from './options.js';
 import { RequestTracker } from './request-tracker.js';
+import type { SettledHook } from './request-tracker.js';
 import { webSocketTransport } from './transports/websocket.js';
 import type { WebSocketConstructor } from './transports/websocket.js';
 import { connectionUrl } from './url.js';
@@ -42,7 +43,8 @@ const DEFAULT_MAX_HELD = 10_000;
  * `reconnect` with `resumed:false`). A close with 1000 or 4003 (kicked) by the server ends the session: no
  * reconnect. Messages whose offset was already delivered for their group are dropped; a gap in a group's offsets
  * (messages written to a connection that died) is recovered with `join` `since` before later messages are delivered
- * (see {@link MessageSequencer}).
+ * (see {@link MessageSequencer}). The client's own broadcasts without `self` are never delivered to it: their offset,
+ * from the reply, counts as seen.
  */
 export class RoomsClient {
   readonly #events = new Emitter<RoomsClientEvents>();
@@ -104,7 +106,10 @@ export class RoomsClient {
     return this.#dialler.welcome?.session ?? null;
   }
 
-  /** The last message offset delivered for `group`, or undefined when none is tracked (e.g. to join with `since`). */
+  /**
+   * The last offset of `group` this client has seen, delivered or its own broadcast's (the run without a gap), or
+   * undefined when the group is not tracked (e.g. to join with `since`).
+   */
   lastOffset(group: string): number | undefined {
     return this.#offsets.last(group);
   }
@@ -142,9 +147,15 @@ export class RoomsClient {
     return this.#request('leave', { group, data });
   }
 
-  /** `broadcast` `data` (any JSON value; undefined is sent as null): resolves with `recipients` and the message's `offset`. */
+  /**
+   * `broadcast` `data` (any JSON value; undefined is sent as null): resolves with `recipients` and the message's
+   * `offset`. Without `self` the message is not delivered back to this client, and its offset counts as seen (no gap).
+   */
   broadcast(group: string, data: unknown, options: BroadcastOptions = {}): Promise<BroadcastResult> {
-    return this.#request('broadcast', { ...options, group, data: data === undefined ? null : data });
+    const fields = { ...options, group, data: data === undefined ? null : data };
+    if (options.self === true) return this.#request('broadcast', fields);
+    const own = this.#sequencer.ownBroadcast(group);
+    return this.#request('broadcast', fields, (result) => own(typeof result?.offset === 'number' ? result.offset : undefined));
   }
 
   /** `members` of a group. */
@@ -181,9 +192,12 @@ export class RoomsClient {
     return this.#closing;
   }
 
-  #request<O extends Op>(op: O, fields: RequestFields<O>): Promise<ResultByOp[O]> {
-    if (this.#dialler.state !== 'open') return Promise.reject(this.#notOpenError());
-    return this.#requests.send(op, fields, (text) => this.#dialler.send(text), () => this.#notOpenError());
+  #request<O extends Op>(op: O, fields: RequestFields<O>, settled?: SettledHook<O>): Promise<ResultByOp[O]> {
+    if (this.#dialler.state !== 'open') {
+      settled?.(undefined);
+      return Promise.reject(this.#notOpenError());
+    }
+    return this.#requests.send(op, fields, (text) => this.#dialler.send(text), () => this.#notOpenError(), settled);
   }
 
   #notOpenError(): RoomsClientError {

@@ -65,6 +65,35 @@ describe('OffsetTracker', () => {
     expect(tracker.last('g')).toBeUndefined();
     expect(tracker.last('n')).toBeUndefined();
   });
+
+  it('counts own offsets as seen and moves the run over them as it reaches them', () => {
+    const tracker = new OffsetTracker();
+    tracker.own('g', 1); // not tracked: ignored
+    tracker.created('g');
+    tracker.own('g', 1);
+    expect(tracker.last('g')).toBe(1);
+    tracker.own('g', 3);
+    tracker.own('g', 4);
+    tracker.own('g', 2.5); // not an offset: ignored
+    expect(tracker.last('g')).toBe(1);
+    expect([2, 3, 4, 5].map((offset) => tracker.seen('g', offset))).toEqual([false, true, true, false]);
+    expect(tracker.ownAhead('g')).toEqual([3, 4]);
+    expect(tracker.accept('g', 3)).toBe(false);
+    expect(tracker.accept('g', 2)).toBe(true);
+    expect(tracker.last('g')).toBe(4);
+    expect(tracker.ownAhead('g')).toEqual([]);
+    tracker.own('g', 7);
+    expect(tracker.accept('g', 9)).toBe(true); // a jump (a gap given up) passes 7
+    expect(tracker.last('g')).toBe(9);
+    expect(tracker.ownAhead('g')).toEqual([]);
+    tracker.own('g', 11);
+    tracker.joined('g', 3); // created anew: the old own offsets mean nothing
+    expect(tracker.seen('g', 11)).toBe(false);
+    tracker.own('g', 5);
+    tracker.forget('g');
+    tracker.created('g');
+    expect(tracker.seen('g', 5)).toBe(false);
+  });
 });
 
 describe('Emitter', () => {

@@ -5,6 +5,7 @@ import { RoomsClient, RoomsClientError } from '@rooms-kit/client';
 import type { MessageEvent, WebSocketLike } from '@rooms-kit/client';
 import { waitUntil } from '@rooms-kit/testing';
 import { GatewayProcess } from '../src/index.js';
+import { startCluster } from './cluster-harness.js';
 
 // The SDK against a real gateway (its own suite uses a fake server): requests, events, errors, and a network drop
 // through a TCP proxy (no close frame) that the SDK survives by resuming and recovering what was lost in flight, with
@@ -172,6 +173,53 @@ function recoveryJoins(): { group: string; since: number }[] {
     .map(({ group, since }) => ({ group, since: since as number }));
 }
 
+/** A client straight to `url`, recording what it sends (closed by the cleanup). */
+async function directClient(url: string): Promise<RoomsClient> {
+  const client = new RoomsClient({ url, WebSocket: LossyWebSocket, reconnect: { minDelayMs: 20, maxDelayMs: 100 } });
+  cleanups.push(() => client.close());
+  await client.connect();
+  return client;
+}
+
+/**
+ * Two members broadcasting without `self`, first taking turns, then in bursts sent at once (so that a reply and the
+ * other member's next message can cross): each must get exactly the other one's messages, in offset order, and never
+ * its own, with no `join since` (its own offsets are no gap) and no error.
+ */
+async function expectNoEcho(alice: RoomsClient, bob: RoomsClient): Promise<void> {
+  await alice.create({ group: 'duo' });
+  await bob.join('duo');
+  const members = [alice, bob].map((client) => {
+    const got: MessageEvent[] = [];
+    const errors: RoomsClientError[] = [];
+    client.on('message', (m) => got.push(m));
+    client.on('error', (error) => errors.push(error));
+    return { client, got, errors, sent: [] as number[] };
+  });
+  const send = async (member: (typeof members)[number], data: string): Promise<void> => {
+    member.sent.push((await member.client.broadcast('duo', data)).offset);
+  };
+  const [a, b] = members as [(typeof members)[number], (typeof members)[number]];
+  for (let turn = 0; turn < 5; turn++) {
+    await send(a, `a${turn}`);
+    await send(b, `b${turn}`);
+  }
+  for (let burst = 0; burst < 4; burst++) {
+    await Promise.all(Array.from({ length: 40 }, (_, i) => [send(a, `a${burst}.${i}`), send(b, `b${burst}.${i}`)]).flat());
+  }
+  const total = a.sent.length + b.sent.length;
+  await waitUntil('each member to get the other one\'s messages', () => a.got.length >= b.sent.length && b.got.length >= a.sent.length, 10_000);
+  await Promise.all([alice.ping(), bob.ping()]); // anything repeated or extra would have arrived before its reply
+  for (const [self, other] of [[a, b], [b, a]] as const) {
+    expect(self.got.map((m) => m.offset)).toEqual([...other.sent].sort((x, y) => x - y));
+    expect(self.got.every((m) => m.from === other.client.session)).toBe(true);
+    expect(self.errors).toEqual([]);
+    expect(self.client.lastOffset('duo')).toBe(total);
+  }
+  expect([...a.sent, ...b.sent].sort((x, y) => x - y)).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+  expect(recoveryJoins()).toEqual([]);
+}
+
 describe('the SDK on a real gateway', () => {
   it('creates, joins, broadcasts and receives events; errors reject with the catalog code', async () => {
     const { client } = await setup();
@@ -256,5 +304,17 @@ describe('the SDK on a real gateway', () => {
     const left = new Promise((resolve) => a.on('left', resolve));
     await b.close();
     expect(await left).toMatchObject({ group: 'g', reason: 'disconnect' });
+  });
+
+  it('a sender never gets its own broadcasts back, and asks for no join since', async () => {
+    const gateway = await GatewayProcess.start({ env: { ROOMS_LOG_LEVEL: 'silent', ROOMS_RATE_LIMIT: '10000' } });
+    cleanups.push(() => gateway.kill());
+    await expectNoEcho(await directClient(gateway.wsUrl), await directClient(gateway.wsUrl));
+  });
+
+  it('two cluster nodes on Redis: a sender never gets its own broadcasts back, and asks for no join since', async () => {
+    const { nodes } = await startCluster(2, { ROOMS_RATE_LIMIT: '10000' });
+    const [one, two] = nodes as [GatewayProcess, GatewayProcess];
+    await expectNoEcho(await directClient(one.wsUrl), await directClient(two.wsUrl));
   });
 });
