@@ -17,6 +17,16 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
  *   bytes (queued in the gateway, parked behind a replay, plus buffered in its socket) exceed it is closed with 4008.
  * - `ROOMS_MAX_GROUPS_PER_SESSION` (`maxGroupsPerSession`, default 1000, 0 = unlimited): a session already in that
  *   many groups gets `FORBIDDEN` for a further `join` or joining `create`.
+ * - `ROOMS_MAX_CREATED_GROUPS_PER_SESSION` (`maxCreatedGroupsPerSession`, default 100, 0 = unlimited): a session that
+ *   created that many groups this node still supervises (joined or not) gets `FORBIDDEN` for a further `create`.
+ * - `ROOMS_MAX_GROUPS` (`maxGroups`, default 100000, 0 = unlimited): a node supervising that many groups answers a
+ *   further `create` with `UNAVAILABLE` (temporary).
+ * - `ROOMS_MAX_MEMBER_DATA_BYTES` (`maxMemberDataBytes`, default 4096) and `ROOMS_MAX_META_BYTES` (`maxMetaBytes`,
+ *   default 4096): the largest member `data` (create, join, leave) and group `meta`, as JSON in UTF-8 bytes; beyond
+ *   it `PAYLOAD_TOO_LARGE`.
+ * - `ROOMS_HISTORY_MAX_BYTES` (`historyMaxBytes`, default 1 MiB): the bytes of messages (their `data` as JSON) each
+ *   group's history keeps, next to its 1000 messages; older ones are dropped, and a replay from before them is
+ *   incomplete.
  */
 export interface GatewayConfig {
   port: number;
@@ -35,6 +45,11 @@ export interface GatewayConfig {
   heartbeatMs: number;
   maxOutboundBytes: number;
   maxGroupsPerSession: number;
+  maxCreatedGroupsPerSession: number;
+  maxGroups: number;
+  maxMemberDataBytes: number;
+  maxMetaBytes: number;
+  historyMaxBytes: number;
 }
 
 /** A wrong environment value. The message names the variable (`ROOMS_MAX_PAYLOAD: expected ...`). */
@@ -129,5 +144,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): G
     heartbeatMs: int('ROOMS_HEARTBEAT_MS', 25_000, 1, MAX_TIMER_MS),
     maxOutboundBytes: int('ROOMS_MAX_OUTBOUND_BYTES', DEFAULT_LIMITS.maxOutboundBytes, 1, Number.MAX_SAFE_INTEGER),
     maxGroupsPerSession: int('ROOMS_MAX_GROUPS_PER_SESSION', DEFAULT_LIMITS.maxGroupsPerSession, 0, Number.MAX_SAFE_INTEGER),
+    maxCreatedGroupsPerSession: int('ROOMS_MAX_CREATED_GROUPS_PER_SESSION', DEFAULT_LIMITS.maxCreatedGroupsPerSession, 0, Number.MAX_SAFE_INTEGER),
+    maxGroups: int('ROOMS_MAX_GROUPS', DEFAULT_LIMITS.maxGroups, 0, Number.MAX_SAFE_INTEGER),
+    maxMemberDataBytes: int('ROOMS_MAX_MEMBER_DATA_BYTES', DEFAULT_LIMITS.maxMemberDataBytes, 1, 1 << 30),
+    maxMetaBytes: int('ROOMS_MAX_META_BYTES', DEFAULT_LIMITS.maxMetaBytes, 1, 1 << 30),
+    historyMaxBytes: int('ROOMS_HISTORY_MAX_BYTES', DEFAULT_LIMITS.historyMaxBytes, 1, Number.MAX_SAFE_INTEGER),
   };
 }

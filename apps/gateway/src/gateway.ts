@@ -151,6 +151,10 @@ export class Gateway {
         staticGroups: this.config.staticGroups,
         maxPayloadBytes: this.config.maxPayload,
         maxGroupsPerSession: this.config.maxGroupsPerSession,
+        maxCreatedGroupsPerSession: this.config.maxCreatedGroupsPerSession,
+        maxGroups: this.config.maxGroups,
+        maxMemberDataBytes: this.config.maxMemberDataBytes,
+        maxMetaBytes: this.config.maxMetaBytes,
         onSessionEnded: (session, reason) => this.registry.sessionEnded(session, reason),
         logger: this.logger,
       });

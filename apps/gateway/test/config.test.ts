@@ -20,6 +20,11 @@ describe('loadConfig (docs/protocol.md "Environment")', () => {
       heartbeatMs: 25_000,
       maxOutboundBytes: 1 << 20,
       maxGroupsPerSession: 1000,
+      maxCreatedGroupsPerSession: 100,
+      maxGroups: 100_000,
+      maxMemberDataBytes: 4096,
+      maxMetaBytes: 4096,
+      historyMaxBytes: 1 << 20,
     });
     expect(config.nodeId).toMatch(/^node-/);
   });
@@ -46,6 +51,11 @@ describe('loadConfig (docs/protocol.md "Environment")', () => {
       ROOMS_HEARTBEAT_MS: '50',
       ROOMS_MAX_OUTBOUND_BYTES: '60',
       ROOMS_MAX_GROUPS_PER_SESSION: '70',
+      ROOMS_MAX_CREATED_GROUPS_PER_SESSION: '80',
+      ROOMS_MAX_GROUPS: '90',
+      ROOMS_MAX_MEMBER_DATA_BYTES: '100',
+      ROOMS_MAX_META_BYTES: '110',
+      ROOMS_HISTORY_MAX_BYTES: '120',
     });
     expect(config).toEqual({
       port: 9000,
@@ -64,11 +74,24 @@ describe('loadConfig (docs/protocol.md "Environment")', () => {
       heartbeatMs: 50,
       maxOutboundBytes: 60,
       maxGroupsPerSession: 70,
+      maxCreatedGroupsPerSession: 80,
+      maxGroups: 90,
+      maxMemberDataBytes: 100,
+      maxMetaBytes: 110,
+      historyMaxBytes: 120,
     });
   });
 
   it('ROOMS_MAX_GROUPS_PER_SESSION=0 means unlimited (passed on as 0)', () => {
     expect(loadConfig({ ROOMS_MAX_GROUPS_PER_SESSION: '0' }).maxGroupsPerSession).toBe(0);
+  });
+
+  it('ROOMS_MAX_CREATED_GROUPS_PER_SESSION=0 and ROOMS_MAX_GROUPS=0 mean unlimited; the byte limits are at least 1', () => {
+    expect(loadConfig({ ROOMS_MAX_CREATED_GROUPS_PER_SESSION: '0', ROOMS_MAX_GROUPS: '0' })).toMatchObject({ maxCreatedGroupsPerSession: 0, maxGroups: 0 });
+    for (const variable of ['ROOMS_MAX_MEMBER_DATA_BYTES', 'ROOMS_MAX_META_BYTES', 'ROOMS_HISTORY_MAX_BYTES']) {
+      expect(() => loadConfig({ [variable]: '0' })).toThrow(ConfigError);
+      expect(() => loadConfig({ [variable]: '-5' })).toThrow(`${variable}: expected an integer, got "-5"`);
+    }
   });
 
   it('treats empty values as unset', () => {

@@ -120,7 +120,7 @@ describe('Error codes', () => {
   });
 
   it('ROOMS_MAX_GROUPS_PER_SESSION=0 is unlimited', async () => {
-    const gw = await startTestGateway({ ROOMS_MAX_GROUPS_PER_SESSION: '0', ROOMS_RATE_LIMIT: '0' });
+    const gw = await startTestGateway({ ROOMS_MAX_GROUPS_PER_SESSION: '0', ROOMS_MAX_CREATED_GROUPS_PER_SESSION: '0', ROOMS_RATE_LIMIT: '0' });
     const a = await gw.connect();
     for (let i = 0; i < 1005; i++) a.send({ op: 'create', group: `g${i}` });
     expect((await a.ok('groups')).groups).toHaveLength(1005);

@@ -23,13 +23,15 @@ async function nonReading(gw: TestGateway, query: Record<string, string> = {}): 
 }
 
 // The embedded history keeps 1000 messages: 1000 x 16 KiB = 16 MiB, well beyond what the kernel's socket buffers
-// of one loopback connection absorb, so a replay to a client that does not read must stop and wait.
+// of one loopback connection absorb, so a replay to a client that does not read must stop and wait. The history's
+// byte bound (ROOMS_HISTORY_MAX_BYTES, default 1 MiB) is raised so that it holds all of them.
 const HISTORY = 1000;
 const MESSAGE_BYTES = 16 * 1024;
+const LARGE_HISTORY = String(32 << 20);
 
 describe('Replays are written at the client\'s pace (bounded memory)', () => {
   it('join since: a client that does not read gets pages as it drains, not the whole history at once', async () => {
-    const gw = await startTestGateway({ ROOMS_RATE_LIMIT: '0' });
+    const gw = await startTestGateway({ ROOMS_HISTORY_MAX_BYTES: LARGE_HISTORY, ROOMS_RATE_LIMIT: '0' });
     const [a, b] = await Promise.all([gw.connect(), gw.connect()]);
     await a.ok('create', { group: 'g' });
     await fillHistory(a, 'g', HISTORY, MESSAGE_BYTES);
@@ -49,7 +51,7 @@ describe('Replays are written at the client\'s pace (bounded memory)', () => {
 
   it('join since: a paged replay is complete and in order, with live messages after it, none twice', async () => {
     // A small limit makes small pages (a quarter of it): many pages for this history.
-    const gw = await startTestGateway({ ROOMS_RATE_LIMIT: '0', ROOMS_MAX_OUTBOUND_BYTES: '16384' });
+    const gw = await startTestGateway({ ROOMS_HISTORY_MAX_BYTES: LARGE_HISTORY, ROOMS_RATE_LIMIT: '0', ROOMS_MAX_OUTBOUND_BYTES: '16384' });
     const [a, b] = await Promise.all([gw.connect(), gw.connect()]);
     await a.ok('create', { group: 'g' });
     await fillHistory(a, 'g', 300, 512);
@@ -64,7 +66,7 @@ describe('Replays are written at the client\'s pace (bounded memory)', () => {
   });
 
   it('join since: live messages parked behind a stalled replay count against the limit (4008)', async () => {
-    const gw = await startTestGateway({ ROOMS_RATE_LIMIT: '0', ROOMS_MAX_OUTBOUND_BYTES: '262144' });
+    const gw = await startTestGateway({ ROOMS_HISTORY_MAX_BYTES: LARGE_HISTORY, ROOMS_RATE_LIMIT: '0', ROOMS_MAX_OUTBOUND_BYTES: '262144' });
     const [a, b] = await Promise.all([gw.connect(), gw.connect()]);
     await a.ok('create', { group: 'g' });
     await fillHistory(a, 'g', HISTORY, MESSAGE_BYTES);
@@ -78,7 +80,7 @@ describe('Replays are written at the client\'s pace (bounded memory)', () => {
   });
 
   it('resume: live messages parked behind a stalled resume replay count against the limit (4008)', async () => {
-    const gw = await startTestGateway({ ROOMS_RATE_LIMIT: '0', ROOMS_MAX_OUTBOUND_BYTES: '262144' });
+    const gw = await startTestGateway({ ROOMS_HISTORY_MAX_BYTES: LARGE_HISTORY, ROOMS_RATE_LIMIT: '0', ROOMS_MAX_OUTBOUND_BYTES: '262144' });
     const [a, b] = await Promise.all([gw.connect(), gw.connect()]);
     await a.ok('create', { group: 'g' });
     await b.ok('join', { group: 'g' });
@@ -106,7 +108,7 @@ describe('Replays are written at the client\'s pace (bounded memory)', () => {
   });
 
   it('resume: a replay of many pages is complete and in order, then live messages, none twice', async () => {
-    const gw = await startTestGateway({ ROOMS_RATE_LIMIT: '0', ROOMS_MAX_OUTBOUND_BYTES: '16384' });
+    const gw = await startTestGateway({ ROOMS_HISTORY_MAX_BYTES: LARGE_HISTORY, ROOMS_RATE_LIMIT: '0', ROOMS_MAX_OUTBOUND_BYTES: '16384' });
     const [a, b] = await Promise.all([gw.connect(), gw.connect()]);
     await a.ok('create', { group: 'g' });
     await b.ok('join', { group: 'g' });

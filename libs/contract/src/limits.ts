@@ -13,13 +13,21 @@ export const MAX_SESSION_ID_LENGTH = 128;
 /**
  * The defaults of the limits a node enforces, as documented with their environment variables: the largest frame
  * (`ROOMS_MAX_PAYLOAD`, bytes), requests per second per connection (`ROOMS_RATE_LIMIT`, burst twice that), the
- * slow-consumer limit (`ROOMS_MAX_OUTBOUND_BYTES`) and the groups a session may be in (`ROOMS_MAX_GROUPS_PER_SESSION`).
+ * slow-consumer limit (`ROOMS_MAX_OUTBOUND_BYTES`), the groups a session may be in (`ROOMS_MAX_GROUPS_PER_SESSION`),
+ * the groups a session created that still exist (`ROOMS_MAX_CREATED_GROUPS_PER_SESSION`), the groups a node
+ * supervises (`ROOMS_MAX_GROUPS`), the bytes of a member's `data` and of a group's `meta` as JSON
+ * (`ROOMS_MAX_MEMBER_DATA_BYTES`, `ROOMS_MAX_META_BYTES`) and the bytes of a group's history (`ROOMS_HISTORY_MAX_BYTES`).
  */
 export const DEFAULT_LIMITS = Object.freeze({
   maxPayloadBytes: 65_536,
   rateLimitPerSecond: 200,
   maxOutboundBytes: 1_048_576,
   maxGroupsPerSession: 1000,
+  maxCreatedGroupsPerSession: 100,
+  maxGroups: 100_000,
+  maxMemberDataBytes: 4096,
+  maxMetaBytes: 4096,
+  historyMaxBytes: 1_048_576,
 });
 
 /** A client that sends more than this many invalid requests within {@link INVALID_REQUEST_WINDOW_MS} is closed (4000). */

@@ -69,7 +69,10 @@ describe('ids, reasons, close codes and limits', () => {
       NORMAL: 1000, GOING_AWAY: 1001, POLICY: 1008, TOO_LARGE: 1009, PROTOCOL_VIOLATION: 4000,
       RESUME_FAILED: 4001, KICKED: 4003, SLOW_CONSUMER: 4008, RATE_LIMITED: 4029,
     });
-    expect(DEFAULT_LIMITS).toEqual({ maxPayloadBytes: 65_536, rateLimitPerSecond: 200, maxOutboundBytes: 1_048_576, maxGroupsPerSession: 1000 });
+    expect(DEFAULT_LIMITS).toEqual({
+      maxPayloadBytes: 65_536, rateLimitPerSecond: 200, maxOutboundBytes: 1_048_576, maxGroupsPerSession: 1000,
+      maxCreatedGroupsPerSession: 100, maxGroups: 100_000, maxMemberDataBytes: 4096, maxMetaBytes: 4096, historyMaxBytes: 1_048_576,
+    });
     expect(Object.isFrozen(DEFAULT_LIMITS)).toBe(true);
   });
 });

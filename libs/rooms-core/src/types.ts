@@ -54,4 +54,9 @@ export interface GroupMessage {
   from: SessionId | null;
   data: unknown;
   offset: number;
+  /**
+   * Present (true) when the sender asked for its own copy (`self`), where the backend keeps it (Redis does): a
+   * resync that delivers missed messages then delivers them to the sender too. Left out when false or unknown.
+   */
+  self?: true;
 }

@@ -155,6 +155,8 @@ describe('history after the store lost its data', () => {
     nodes.store.setAvailable(false);
     nodes.store.wipe();
     nodes.store.setAvailable(true);
+    // Group operations wait for the re-assert (UNAVAILABLE until then).
+    await vi.waitFor(() => expect(a.node.available).toBe(true));
     await vi.waitFor(async () => expect((await a.node.members('g')).map((m) => m.id)).toEqual(['s1']));
     expect(await a.node.history('g', 2)).toEqual({ messages: [], complete: false });
     expect((await a.node.announce('g', 'next')).offset).toBe(6);

@@ -138,7 +138,10 @@ describe('two nodes on one InMemoryStore', () => {
     expect(b.node.groupsOf('b2')).toEqual({ groups: [], latest: null });
     expect(a.node.groupsOf('s3')).toEqual({ groups: [], latest: null });
     nodes.store.setAvailable(true);
-    expect(a.node.ready).toBe(true);
+    // Back, but not ready (and joins UNAVAILABLE) until each node re-asserted its groups and members.
+    expect(a.node.ready).toBe(false);
+    await expectRoomsError(b.node.join('b2', 'g'), 'UNAVAILABLE');
+    await vi.waitFor(() => expect(a.node.ready && b.node.ready).toBe(true));
     expect((await b.node.join('b2', 'g')).already).toBe(false);
   });
 

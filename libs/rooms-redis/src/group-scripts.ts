@@ -154,11 +154,47 @@ return {'OK', v, prevNode or '', emptied}
 `;
 
 /**
- * KEYS: state, members, history. ARGV: 1 from ('' = none), 2 dataJson, 3 self ('1' / '0'), 4 history length.
- * Returns {'OK', offset, size, v} or {'GROUP_NOT_FOUND'}. The stream entry id is the offset, so XRANGE by offset is
- * exact; its fields are `f` (from, JSON), `d` (data, JSON), `s` ('true' / 'false').
+ * KEYS: state, members, history. ARGV: 1 from ('' = none), 2 dataJson, 3 self ('1' / '0'), 4 history length,
+ * 5 history byte budget. Returns {'OK', offset, size, v} or {'GROUP_NOT_FOUND'}. The stream entry id is the offset,
+ * so XRANGE by offset is exact; its fields are `f` (from, JSON), `d` (data, JSON), `s` ('true' / 'false') and `p`
+ * (the group's running byte total before this message).
+ *
+ * The history's bounds: by count, approximately (`MAXLEN ~` in the XADD); by bytes, exactly: the state's `hbytes` is
+ * the running total of the bytes of every message's `d` (Lua's `#`: UTF-8 bytes), so the retained entries hold
+ * `hbytes - p` of the oldest one. `trimHistoryBytes` drops the oldest entries (XTRIM MINID) until that is within the
+ * budget. It reads entries only when `hfirst` (the `p` of the oldest entry it kept) says the budget may be
+ * exceeded (count trims only raise the true `p`, so `hfirst` errs on the safe side), oldest first, 2 at a time and
+ * twice as many each round: a publish that drops one message reads about two.
  */
 const PUBLISH = `
+local function trimHistoryBytes(state, history, total, budget)
+  local floor = total - budget
+  if tonumber(redis.call('HGET', state, 'hfirst') or '0') >= floor then return end
+  local start = '-'
+  local count = 2
+  while true do
+    local entries = redis.call('XRANGE', history, start, '+', 'COUNT', count)
+    if #entries == 0 then
+      redis.call('XTRIM', history, 'MAXLEN', 0)
+      redis.call('HSET', state, 'hfirst', total)
+      return
+    end
+    for i = 1, #entries do
+      local f = entries[i][2]
+      local p = 0
+      for j = 1, #f, 2 do
+        if f[j] == 'p' then p = tonumber(f[j + 1]) end
+      end
+      if p >= floor then
+        redis.call('XTRIM', history, 'MINID', entries[i][1])
+        redis.call('HSET', state, 'hfirst', p)
+        return
+      end
+    end
+    start = '(' .. entries[#entries][1]
+    count = math.min(count * 2, 128)
+  end
+end
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'GROUP_NOT_FOUND'} end
 local offset = redis.call('HINCRBY', KEYS[1], 'offset', 1)
 local v = redis.call('HINCRBY', KEYS[1], 'v', 1)
@@ -167,7 +203,10 @@ local from = 'null'
 if ARGV[1] ~= '' then from = q(ARGV[1]) end
 local self = 'false'
 if ARGV[3] == '1' then self = 'true' end
-redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], offset .. '-0', 'f', from, 'd', ARGV[2], 's', self)
+local bytes = #ARGV[2]
+local total = redis.call('HINCRBY', KEYS[1], 'hbytes', bytes)
+redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[4], offset .. '-0', 'f', from, 'd', ARGV[2], 's', self, 'p', total - bytes)
+trimHistoryBytes(KEYS[1], KEYS[3], total, tonumber(ARGV[5]))
 PUB(CHANNEL, '{"type":"message","group":' .. G .. ',"v":' .. v .. ',"from":' .. from .. ',"data":' .. ARGV[2]
   .. ',"offset":' .. offset .. ',"self":' .. self .. '}')
 return {'OK', offset, size, v}
@@ -224,7 +263,8 @@ return {removed, emptied}
 /**
  * KEYS: state, spec, members, history, nodes, tomb [, groups]. ARGV: 1 specJson, 2 max, 3 static, 4 offset, 5 v,
  * 6 ever, 7 node, then (id, rest) pairs of the node's members. Re-creates a missing group, never lowers its offset or
- * version, and re-adds the node's missing members (one `joined` each). Returns {created (1/0), v, added}.
+ * version, and re-adds the node's missing members (one `joined` each) while the group has room by its stored `max`
+ * (in the order given; the others stay out). Returns {created (1/0), v, added, refused}.
  */
 const REASSERT = `
 local created = 0
@@ -241,9 +281,15 @@ else
   if tonumber(ARGV[4]) > tonumber(s[1]) then redis.call('HSET', KEYS[1], 'offset', ARGV[4]) end
   if tonumber(ARGV[5]) > tonumber(s[2]) then redis.call('HSET', KEYS[1], 'v', ARGV[5]) end
 end
+local max = tonumber(redis.call('HGET', KEYS[1], 'max') or '')
 local added = 0
+local refused = 0
 for i = 8, #ARGV, 2 do
-  if redis.call('HEXISTS', KEYS[3], ARGV[i]) == 0 then
+  if redis.call('HEXISTS', KEYS[3], ARGV[i]) == 1 then
+    -- already there (another node's write, or never lost): never overridden
+  elseif max and redis.call('HLEN', KEYS[3]) >= max then
+    refused = refused + 1
+  else
     redis.call('HSET', KEYS[3], ARGV[i], ARGV[7] .. '\\n' .. ARGV[i + 1])
     addCount(KEYS[5], ARGV[7], 1)
     redis.call('HSET', KEYS[1], 'ever', 1)
@@ -253,7 +299,7 @@ for i = 8, #ARGV, 2 do
     added = added + 1
   end
 end
-return {created, tonumber(redis.call('HGET', KEYS[1], 'v')), added}
+return {created, tonumber(redis.call('HGET', KEYS[1], 'v')), added, refused}
 `;
 
 /**

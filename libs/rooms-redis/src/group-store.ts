@@ -12,6 +12,14 @@ const TOMB_TTL_MS = 10 * 60_000;
 /** A group key a script may take; `state` always comes first (see group-scripts.ts). */
 type GroupKeyName = Exclude<keyof GroupKeys, 'channel'>;
 
+/** The bounds of each group's history stream (see the `PUBLISH` script). */
+export interface HistoryBounds {
+  /** Messages kept, approximately (`MAXLEN ~`). */
+  maxCount: number;
+  /** Bytes kept, exactly: the UTF-8 size of the messages' `data` as JSON, summed. */
+  maxBytes: number;
+}
+
 /** The group keys each group script takes, in order (keys of other slots follow on single Redis: see group-scripts.ts). */
 const SCRIPT_KEYS: Record<GroupScriptName, readonly GroupKeyName[]> = {
   create: ['state', 'spec', 'members', 'history', 'nodes', 'tomb'],
@@ -43,7 +51,7 @@ export class GroupStore {
     readonly otherSlotsInScripts: boolean,
     /** This node (its index is pruned by `leave` of its own members). */
     private readonly self: NodeId,
-    private readonly historySize: number,
+    private readonly historyBounds: HistoryBounds,
     private readonly logger: Logger,
   ) {}
 
@@ -89,9 +97,14 @@ export class GroupStore {
     return { v: asInt(reply[1]), previousNode: previous === '' ? null : previous, previousEmptied: asInt(reply[3]) === 1 };
   }
 
-  /** Appends a message with the next offset and publishes it. Rejects `GROUP_NOT_FOUND`. */
-  async publish(group: GroupId, from: SessionId | null, data: unknown, self: boolean): Promise<{ offset: number; size: number }> {
-    const reply = asArray(await this.run('publish', group, [from ?? '', encodeData(data), self ? '1' : '0', this.historySize]));
+  /**
+   * Appends a message with the next offset and publishes it, trimming the history to its bounds in the same step.
+   * `json` is `data` as JSON when the caller has it (see `GroupLog.publish`). Rejects `GROUP_NOT_FOUND`.
+   */
+  async publish(group: GroupId, from: SessionId | null, data: unknown, self: boolean, json?: string): Promise<{ offset: number; size: number }> {
+    const { maxCount, maxBytes } = this.historyBounds;
+    const args = [from ?? '', json ?? encodeData(data), self ? '1' : '0', maxCount, maxBytes];
+    const reply = asArray(await this.run('publish', group, args));
     if (reply[0] === 'GROUP_NOT_FOUND') throw new RoomsError('GROUP_NOT_FOUND');
     return { offset: asInt(reply[1]), size: asInt(reply[2]) };
   }
@@ -114,14 +127,15 @@ export class GroupStore {
 
   /**
    * Re-creates a group when missing (offset and version never go back) and re-adds `node`'s members of `snapshot`
-   * that are missing. Resolves with whether it was created and how many members were added.
+   * that are missing, while the group has room by its stored `maxMembers`. Resolves with whether it was created, how
+   * many members were added and how many found no room.
    */
-  async reassert(snapshot: GroupSnapshot, node: NodeId): Promise<{ created: boolean; v: number; added: number }> {
+  async reassert(snapshot: GroupSnapshot, node: NodeId): Promise<{ created: boolean; v: number; added: number; refused: number }> {
     const { spec } = snapshot;
     const members = snapshot.members.filter((m) => m.node === node).flatMap((m) => [m.id, encodeMemberRest(m)]);
     const args = [JSON.stringify(spec), maxOf(spec), spec.static ? '1' : '0', snapshot.offset, snapshot.v, snapshot.everActive ? 1 : 0, node, ...members];
     const reply = asArray(await this.run('reassert', spec.id, args, this.groupsSet()));
-    return { created: asInt(reply[0]) === 1, v: asInt(reply[1]), added: asInt(reply[2]) };
+    return { created: asInt(reply[0]) === 1, v: asInt(reply[1]), added: asInt(reply[2]), refused: asInt(reply[3]) };
   }
 
   /**

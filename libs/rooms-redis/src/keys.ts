@@ -10,9 +10,16 @@ export interface GroupKeys {
    * `{"id":…,"node":…` + the rest.
    */
   members: string;
-  /** Hash: `offset`, `v`, `ever` (had a member), `max` (maxMembers or ''), `static` ('1' / '0'). Exists iff the group does. */
+  /**
+   * Hash: `offset`, `v`, `ever` (had a member), `max` (maxMembers or ''), `static` ('1' / '0'), and for the history's
+   * byte bound `hbytes` (running total of the bytes of every message's data JSON) and `hfirst` (that total before the
+   * oldest message the last byte trim kept). Exists iff the group does.
+   */
   state: string;
-  /** Stream: one entry per message, id `<offset>-0`, fields `f` (from), `d` (data), `s` (self). */
+  /**
+   * Stream: one entry per message, id `<offset>-0`, fields `f` (from), `d` (data), `s` (self), `p` (`hbytes` before
+   * this message). Bounded by count (`MAXLEN ~`) and by bytes (see the `PUBLISH` script).
+   */
   history: string;
   /** Hash: node id -> how many members that node holds in the group. */
   nodes: string;

@@ -1,4 +1,4 @@
-import { defaultCheckMs } from '@rooms-kit/core';
+import { DEFAULT_LIMITS, defaultCheckMs } from '@rooms-kit/core';
 import type { Logger, NodeId, Now } from '@rooms-kit/core';
 
 /** Options of a `RedisBackend`. Only `url` and `nodeId` are required. */
@@ -13,6 +13,12 @@ export interface RedisBackendOptions {
   livenessCheckMs?: number;
   /** Messages kept per group for recovery (approximately: the stream is trimmed with `MAXLEN ~`). Default 1000. */
   historySize?: number;
+  /**
+   * Bytes of messages kept per group, exactly: the UTF-8 size of each message's `data` as JSON, summed; the publish
+   * script drops the oldest messages past it (a message larger than it is not kept). Default 1 MiB
+   * (`DEFAULT_LIMITS.historyMaxBytes`).
+   */
+  historyMaxBytes?: number;
   /** Longest a call waits for Redis before rejecting `UNAVAILABLE`. Default 1000. */
   commandTimeoutMs?: number;
   logger?: Logger;
@@ -29,6 +35,7 @@ export interface ResolvedOptions {
   nodeTtlMs: number;
   livenessCheckMs: number;
   historySize: number;
+  historyMaxBytes: number;
   commandTimeoutMs: number;
   keyPrefix: string;
   now: Now;
@@ -49,6 +56,7 @@ export function resolveOptions(options: RedisBackendOptions): ResolvedOptions {
     nodeTtlMs,
     livenessCheckMs: positive('livenessCheckMs', options.livenessCheckMs ?? defaultCheckMs(nodeTtlMs)),
     historySize: positive('historySize', options.historySize ?? 1000),
+    historyMaxBytes: positive('historyMaxBytes', options.historyMaxBytes ?? DEFAULT_LIMITS.historyMaxBytes),
     commandTimeoutMs: positive('commandTimeoutMs', options.commandTimeoutMs ?? 1000),
     keyPrefix,
     now: options.now ?? Date.now,

@@ -87,7 +87,8 @@ export class RedisBackend implements Backend {
       },
     );
     const runner = new ScriptRunner(link.commands, scriptSources(link.cluster ? 'SPUBLISH' : 'PUBLISH'));
-    const groups = new GroupStore(runner, keys, !link.cluster, this.nodeId, options.historySize, logger);
+    const history = { maxCount: options.historySize, maxBytes: options.historyMaxBytes };
+    const groups = new GroupStore(runner, keys, !link.cluster, this.nodeId, history, logger);
     const sessions = new SessionRecords(this.nodeId, link.commands, runner, keys, options.now, link.cluster, logger);
     const policy = new LivenessPolicy({ nodeId: this.nodeId, nodeTtlMs: options.nodeTtlMs, checkMs: options.livenessCheckMs, now: options.now });
     const liveness = new NodeLiveness({

@@ -149,8 +149,8 @@ export class RedisGroupLog implements GroupLog {
     });
   }
 
-  async publish(group: GroupId, from: SessionId | null, data: unknown, self: boolean): Promise<{ offset: number; size: number }> {
-    return this.runtime.call((run) => run.groups.publish(group, from, data, self));
+  async publish(group: GroupId, from: SessionId | null, data: unknown, self: boolean, json?: string): Promise<{ offset: number; size: number }> {
+    return this.runtime.call((run) => run.groups.publish(group, from, data, self, json));
   }
 
   async discard(group: GroupId, options: { ifEmpty: boolean; reason: DiscardReason }): Promise<boolean> {
@@ -167,7 +167,7 @@ export class RedisGroupLog implements GroupLog {
     return this.runtime.call(async (run) => {
       const from = Number.isFinite(since) ? Math.max(0, Math.floor(since)) : 0;
       const { messages, complete } = await run.groups.history(group, from);
-      return { messages: messages.map(({ self: _self, ...message }) => message), complete };
+      return { messages: messages.map(({ self, ...message }): GroupMessage => (self ? { ...message, self } : message)), complete };
     });
   }
 

@@ -43,7 +43,7 @@ function survivor(keys: RedisKeys, self: string, lockMs: number, redis: RedisCal
     self,
     redis,
     runner,
-    groups: new GroupStore(runner, keys, true, self, 1000, silentLogger),
+    groups: new GroupStore(runner, keys, true, self, { maxCount: 1000, maxBytes: 1 << 20 }, silentLogger),
     keys,
     now: Date.now,
     lockMs,

@@ -15,7 +15,14 @@ backendContract({ describe, it, afterEach }, 'RedisBackend (Redis Cluster, shard
   run++;
   return Array.from(
     { length: count },
-    (_, i) => new RedisBackend({ url: cluster.url, nodeId: `cluster-${run}-${i}`, keyPrefix: `c${run}:`, historySize: options.historySize ?? 1000 }),
+    (_, i) =>
+      new RedisBackend({
+        url: cluster.url,
+        nodeId: `cluster-${run}-${i}`,
+        keyPrefix: `c${run}:`,
+        historySize: options.historySize ?? 1000,
+        ...(options.historyMaxBytes !== undefined ? { historyMaxBytes: options.historyMaxBytes } : {}),
+      }),
   );
 });
 

@@ -14,6 +14,13 @@ backendContract({ describe, it, afterEach }, 'RedisBackend (single Redis)', (cou
   // A key prefix per test: every test starts from an empty store.
   return Array.from(
     { length: count },
-    (_, i) => new RedisBackend({ url: server.url, nodeId: `redis-${run}-${i}`, keyPrefix: `t${run}:`, historySize: options.historySize ?? 1000 }),
+    (_, i) =>
+      new RedisBackend({
+        url: server.url,
+        nodeId: `redis-${run}-${i}`,
+        keyPrefix: `t${run}:`,
+        historySize: options.historySize ?? 1000,
+        ...(options.historyMaxBytes !== undefined ? { historyMaxBytes: options.historyMaxBytes } : {}),
+      }),
   );
 });

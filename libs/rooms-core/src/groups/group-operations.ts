@@ -11,7 +11,7 @@ import type { GroupSupervisor } from '../supervision/group-supervisor.js';
 import { NO_META } from '../supervision/group-supervisor.js';
 import type { GroupId, GroupInfo, GroupMessage, GroupSpec, LeaveReason, MemberInfo, SessionId } from '../types.js';
 import type { CreateRequest, CreateResult, JoinResult, PublishResult } from './group-requests.js';
-import { checkPayload, requireGroupId } from './request-checks.js';
+import { checkPayload, checkPayloadField, requireGroupId, requireShallow } from './request-checks.js';
 
 /** Options of `GroupOperations`. */
 export interface GroupOperationsOptions {
@@ -20,15 +20,21 @@ export interface GroupOperationsOptions {
   hooks: HookRegistry;
   /** Operations reject `UNAVAILABLE` once the node is closing; `create` rejects `NODE_DRAINING` while it drains. */
   node: NodeOpenness & { readonly isDraining: boolean };
-  supervisor: Pick<GroupSupervisor, 'watched' | 'hold' | 'done' | 'adopt'>;
+  /** `creations` bounds `create` (per node, per session); see `CreationQuota`. */
+  supervisor: Pick<GroupSupervisor, 'watched' | 'hold' | 'done' | 'adopt' | 'creations'>;
   /** Waits until the replica applied the event `v` of this node's own change. */
   settle(local: LocalGroup, v: number): Promise<void>;
   sessions: Pick<SessionService, 'memberFor' | 'save'>;
   /** Takes a member out of a group in the store (retried until the store takes it). */
   leaveInStore(group: GroupId, session: SessionId, reason: LeaveReason): Promise<void>;
   logger: Logger;
+  /** Largest broadcast/announce `data` as JSON, bytes (no limit when undefined). */
   maxPayloadBytes?: number | undefined;
   maxGroupsPerSession?: number | undefined;
+  /** Largest member `data` (create, join, leave) as JSON, bytes (no limit when undefined). */
+  maxMemberDataBytes?: number | undefined;
+  /** Largest group `meta` as JSON, bytes (no limit when undefined). */
+  maxMetaBytes?: number | undefined;
 }
 
 /**
@@ -36,6 +42,10 @@ export interface GroupOperationsOptions {
  * broadcast, announce, members, group, history, discard, with their checks and hooks. Each change goes through the
  * group log and waits for its own replicated event, so the replica and the local members' events are the same on
  * every node. See `NodeManager` for each operation's contract; nothing changes on a refusal.
+ *
+ * Every payload that enters here (a member's `data`, a group's `meta`, a message's `data`) is checked before anything
+ * else sees it, whoever calls (the gateway or an embedding program): nested deeper than `MAX_PAYLOAD_DEPTH` is
+ * `BAD_REQUEST`, larger than its limit as JSON is `PAYLOAD_TOO_LARGE`.
  */
 export class GroupOperations {
   // Held directly: `broadcast` (the hot path) reads them on every message.
@@ -68,8 +78,9 @@ export class GroupOperations {
     if (join && session !== null) this.requireRoomFor(session);
     const id = request.group ?? globalThis.crypto.randomUUID();
     requireGroupId(id);
+    checkPayloadField(request.data, this.options.maxMemberDataBytes, 'data');
+    checkPayloadField(request.meta, this.options.maxMetaBytes, 'meta');
     const context: HookContext = { op: 'create', session, group: id, data: request.data };
-    await this.before(context);
     const spec: GroupSpec = {
       id,
       allowEmpty,
@@ -79,9 +90,19 @@ export class GroupOperations {
       meta: request.meta ?? NO_META,
       static: false,
     };
-    const first = join && session !== null ? sessions.memberFor(session, request.data) : null;
-    const snapshot = await this.groups.createGroup(spec, first);
-    const local = this.supervisor.adopt(snapshot, request.tick);
+    const quota = this.supervisor.creations;
+    quota.reserve(session);
+    let first: MemberInfo | null;
+    let local: LocalGroup;
+    try {
+      await this.before(context);
+      first = join && session !== null ? sessions.memberFor(session, request.data) : null;
+      local = this.supervisor.adopt(await this.groups.createGroup(spec, first), request.tick);
+    } catch (error) {
+      quota.settle(session, null);
+      throw error;
+    }
+    quota.settle(session, id);
     if (first && !this.registry.add(id, first.id)) {
       // The session ended while the create was in flight: take the member out again.
       void this.options.leaveInStore(id, first.id, 'disconnect');
@@ -98,6 +119,7 @@ export class GroupOperations {
     this.options.node.assertOpen();
     this.requireSession(session);
     requireGroupId(group);
+    checkPayloadField(options.data, this.options.maxMemberDataBytes, 'data');
     if (!this.registry.has(group, session)) this.requireRoomFor(session);
     const context: HookContext = { op: 'join', session, group, data: options.data };
     await this.before(context);
@@ -127,6 +149,7 @@ export class GroupOperations {
     this.options.node.assertOpen();
     this.requireSession(session);
     requireGroupId(group);
+    checkPayloadField(options.data, this.options.maxMemberDataBytes, 'data');
     const context: HookContext = { op: 'leave', session, group, data: options.data };
     await this.before(context);
     if (!this.registry.has(group, session)) {
@@ -154,23 +177,24 @@ export class GroupOperations {
   /** See `NodeManager.broadcast`. Not `async`: the hot path returns the group log's promise with one `.then`. */
   broadcast(session: SessionId, group: GroupId, data: unknown, self: boolean): Promise<PublishResult> {
     if (!this.registry.has(group, session)) return this.refuseBroadcast(group);
-    if (this.maxPayloadBytes !== undefined) {
-      try {
-        checkPayload(data, this.maxPayloadBytes);
-      } catch (error) {
-        return Promise.reject(error);
-      }
+    let json: string;
+    try {
+      requireShallow(data);
+      json = checkPayload(data, this.maxPayloadBytes);
+    } catch (error) {
+      return Promise.reject(error);
     }
+    // A hook may change `data` in place, so the JSON measured before it is not passed on then.
     if (this.hooks.has('broadcast')) return this.hookedBroadcast(session, group, data, self);
-    return this.publish(group, session, data, self);
+    return this.publish(group, session, data, self, json);
   }
 
   /** See `NodeManager.announce`. */
   async announce(group: GroupId, data: unknown): Promise<PublishResult> {
     this.options.node.assertOpen();
     requireGroupId(group);
-    checkPayload(data, this.maxPayloadBytes);
-    return this.publish(group, null, data, true);
+    requireShallow(data);
+    return this.publish(group, null, data, true, checkPayload(data, this.maxPayloadBytes));
   }
 
   /** See `NodeManager.members`. */
@@ -238,8 +262,9 @@ export class GroupOperations {
     return result;
   }
 
-  private publish(group: GroupId, from: SessionId | null, data: unknown, self: boolean): Promise<PublishResult> {
-    return this.groups.publish(group, from, data, self).then(({ offset, size }) => {
+  /** Publishes through the group log; `json` is `data` as JSON when a check wrote it (see `GroupLog.publish`). */
+  private publish(group: GroupId, from: SessionId | null, data: unknown, self: boolean, json?: string): Promise<PublishResult> {
+    return this.groups.publish(group, from, data, self, json).then(({ offset, size }) => {
       const local = this.watched.get(group);
       if (local && offset > local.acknowledged) local.acknowledged = offset;
       return { recipients: from === null || self ? size : size - 1, offset };

@@ -79,8 +79,8 @@ class MemoryGroupLog implements GroupLog {
     return this.store.groups.rejoin(this.node, group, member);
   }
 
-  async publish(group: GroupId, from: SessionId | null, data: unknown, self: boolean): Promise<{ offset: number; size: number }> {
-    return this.store.groups.publish(this.node, group, from, data, self);
+  async publish(group: GroupId, from: SessionId | null, data: unknown, self: boolean, json?: string): Promise<{ offset: number; size: number }> {
+    return this.store.groups.publish(this.node, group, from, data, self, json);
   }
 
   async discard(group: GroupId, options: { ifEmpty: boolean; reason: DiscardReason }): Promise<boolean> {

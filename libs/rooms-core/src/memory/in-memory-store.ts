@@ -1,3 +1,4 @@
+import { DEFAULT_LIMITS } from '@rooms-kit/contract';
 import type { Clock, Now } from '../clock.js';
 import { systemClock } from '../clock.js';
 import type { BackendHandler } from '../port/backend.js';
@@ -11,6 +12,11 @@ import { MemorySessions } from './memory-sessions.js';
 export interface InMemoryStoreOptions {
   /** Messages kept per group for recovery. Default 1000. */
   historySize?: number;
+  /**
+   * Bytes of messages kept per group: the UTF-8 size of each message's `data` as JSON, summed. The oldest messages
+   * are dropped past it (a message larger than it is not kept). Default 1 MiB (`DEFAULT_LIMITS.historyMaxBytes`).
+   */
+  historyMaxBytes?: number;
   /** Wall clock for session expiry. Default `Date.now`. */
   now?: Now;
   /** Timers of the cluster bus's bounded wait. Default the global timers. */
@@ -38,7 +44,10 @@ export class InMemoryStore {
 
   constructor(options: InMemoryStoreOptions = {}) {
     this.now = options.now ?? Date.now;
-    this.groups = new MemoryGroups(this.nodes, Math.max(1, options.historySize ?? 1000));
+    this.groups = new MemoryGroups(this.nodes, {
+      maxCount: Math.max(1, Math.floor(options.historySize ?? 1000)),
+      maxBytes: Math.max(0, options.historyMaxBytes ?? DEFAULT_LIMITS.historyMaxBytes),
+    });
     this.sessions = new MemorySessions(this.nodes, this.now);
     this.bus = new MemoryBus(this.nodes, options.clock ?? systemClock);
   }

@@ -2,6 +2,7 @@ import { RoomsError } from '@rooms-kit/contract';
 import type { GroupSnapshot, JoinOutcome, ReplicaEvent } from '../port/group-log.js';
 import type { DiscardReason, GroupId, GroupMessage, GroupSpec, LeaveReason, MemberInfo, NodeId, SessionId } from '../types.js';
 import type { AttachedNodes } from './attached-nodes.js';
+import { MemoryHistory } from './memory-history.js';
 
 type MessageEvent = Extract<ReplicaEvent, { type: 'message' }>;
 
@@ -12,10 +13,18 @@ interface StoredGroup {
   offset: number;
   v: number;
   everActive: boolean;
-  /** Ring of the latest messages, allocated on the first message; slot = offset % size. */
-  history: MessageEvent[] | null;
+  /** The latest messages, made on the first message (most groups of a node never get one). */
+  history: MemoryHistory | null;
   /** The first offset the history can hold: 1, or after the offsets a re-created group inherited. */
   historyFrom: number;
+}
+
+/** The bounds of each group's history in an `InMemoryStore`. */
+export interface HistoryBounds {
+  /** Messages kept per group. */
+  maxCount: number;
+  /** Bytes kept per group: the UTF-8 size of the messages' `data` as JSON, summed. */
+  maxBytes: number;
 }
 
 /**
@@ -28,7 +37,7 @@ export class MemoryGroups {
 
   constructor(
     private readonly nodes: AttachedNodes,
-    private readonly historySize: number,
+    private readonly historyBounds: HistoryBounds,
   ) {}
 
   createGroup(node: NodeId, spec: GroupSpec, first: MemberInfo | null): GroupSnapshot {
@@ -105,13 +114,14 @@ export class MemoryGroups {
     return v;
   }
 
-  publish(node: NodeId, id: GroupId, from: SessionId | null, data: unknown, self: boolean): { offset: number; size: number } {
+  /** See `GroupLog.publish`; `json`, when given, is what the history keeps. */
+  publish(node: NodeId, id: GroupId, from: SessionId | null, data: unknown, self: boolean, json?: string): { offset: number; size: number } {
     const group = this.require(node, id);
     const offset = ++group.offset;
     const v = ++group.v;
     const event: MessageEvent = { type: 'message', group: id, v, from, data, offset, self };
-    const history = (group.history ??= new Array<MessageEvent>(this.historySize));
-    history[offset % this.historySize] = event;
+    group.history ??= new MemoryHistory(this.historyBounds.maxCount, this.historyBounds.maxBytes, group.historyFrom - 1);
+    group.history.append(offset, from, json ?? JSON.stringify(data) ?? 'null');
     this.emit(id, event);
     return { offset, size: group.members.size };
   }
@@ -129,17 +139,13 @@ export class MemoryGroups {
 
   history(node: NodeId, id: GroupId, since: number): { messages: GroupMessage[]; complete: boolean } {
     const group = this.require(node, id);
-    const oldest = Math.max(group.historyFrom, group.offset - this.historySize + 1);
-    const first = Math.max(since + 1, oldest);
-    const messages: GroupMessage[] = [];
-    for (let offset = first; offset <= group.offset; offset++) {
-      const event = group.history?.[offset % this.historySize];
-      if (event?.offset === offset) messages.push({ group: id, from: event.from, data: event.data, offset });
-    }
-    return { messages, complete: since + 1 >= oldest || since >= group.offset };
+    return group.history?.since(id, since) ?? { messages: [], complete: since + 1 >= group.historyFrom };
   }
 
-  /** Re-creates groups and members a node holds when the store lost them; never overrides. */
+  /**
+   * Re-creates groups and members a node holds when the store lost them; never overrides, and never adds a member
+   * past the group's `maxMembers` (as stored: a group created again meanwhile keeps its own).
+   */
   reassert(node: NodeId, snapshots: GroupSnapshot[]): void {
     this.nodes.check(node);
     for (const snap of snapshots) {
@@ -149,8 +155,10 @@ export class MemoryGroups {
         group = { spec: snap.spec, members: new Map(), offset: snap.offset, v: snap.v, everActive: snap.everActive, history: null, historyFrom: snap.offset + 1 };
         this.groups.set(snap.spec.id, group);
       }
+      const max = group.spec.maxMembers;
       for (const member of snap.members) {
         if (member.node !== node || group.members.has(member.id)) continue;
+        if (max !== null && group.members.size >= max) continue;
         group.members.set(member.id, member);
         group.everActive = true;
         this.emit(snap.spec.id, { type: 'joined', group: snap.spec.id, v: ++group.v, member, size: group.members.size });

@@ -12,8 +12,10 @@ import { SessionMessenger } from '../sessions/session-messenger.js';
 import { SessionService } from '../sessions/session-service.js';
 import { GroupSupervisor } from '../supervision/group-supervisor.js';
 import type { GroupId, LeaveReason, NodeId, SessionId } from '../types.js';
+import type { LocalGroup } from '../replica/local-group.js';
 import type { NodeLifecycle } from './node-lifecycle.js';
 import type { NodeManagerOptions } from './node-manager-options.js';
+import { GatedGroupLog, unsettledStore } from './store-gate.js';
 
 /** What `assembleKernel` builds the parts from: the node's options with their defaults resolved, and what it shares. */
 export interface KernelSettings extends NodeManagerOptions {
@@ -43,10 +45,15 @@ export interface KernelParts {
  * Builds and wires the parts of one node's kernel. Each part gets only the small interface it needs of the others;
  * where two parts need each other (a resync applies events, the applier forgets discarded groups, a resume tells the
  * previous holder) the later one is reached through a closure, called only once everything is built.
+ * The parts that act for clients (group operations, sessions) reach the store through a `GatedGroupLog` and hold
+ * groups only while the store is settled; the node's own upkeep (supervision, resync, reconcile, refused leaves)
+ * uses the group log itself.
  */
 export function assembleKernel(settings: KernelSettings): KernelParts {
   const { nodeId, backend, clock, logger, lifecycle, registry } = settings;
   const groups = backend.groups;
+  const gated = new GatedGroupLog(groups, lifecycle);
+  const holdIfSettled = (group: GroupId): Promise<LocalGroup> => (lifecycle.storeSettled ? supervisor.hold(group) : unsettledStore());
   const leaves = new LeaveRetrier({ groups, logger, clock });
   const leaveInStore = (group: GroupId, session: SessionId, reason: LeaveReason): Promise<void> => leaves.leave(group, session, reason);
   const supervisor: GroupSupervisor = new GroupSupervisor({
@@ -57,14 +64,20 @@ export function assembleKernel(settings: KernelSettings): KernelParts {
     logger,
     emptyGraceMs: settings.emptyGraceMs ?? 5000,
     resync: (local) => resync.resync(local),
+    limits: { maxGroups: settings.maxGroups, maxCreatedPerSession: settings.maxCreatedGroupsPerSession },
   });
   const sessions: SessionService = new SessionService({
     nodeId,
     store: backend.sessions,
-    groups,
+    groups: gated,
     registry,
     node: lifecycle,
-    supervisor,
+    supervisor: {
+      hold: holdIfSettled,
+      done: (local) => supervisor.done(local),
+      offsetOf: (group) => supervisor.offsetOf(group),
+      localMembersLeft: (left) => supervisor.localMembersLeft(left),
+    },
     settle: (local, v) => resync.settle(local, v),
     leaveInStore,
     tellTaken: (node, session) => messenger.tellTaken(node, session),
@@ -84,21 +97,31 @@ export function assembleKernel(settings: KernelSettings): KernelParts {
     saveSession: (session) => sessions.save(session),
     disconnectMessage: settings.disconnectMessage,
     rejoinMessage: settings.rejoinMessage,
+    // A failure is logged by the resync, which tries again by itself while the replica holds its events.
+    gapFound: (local) => void resync.resync(local).catch(() => undefined),
   });
-  const resync: ReplicaResync = new ReplicaResync({ nodeId, groups, host: supervisor, applier, clock, logger });
+  const resync: ReplicaResync = new ReplicaResync({ nodeId, groups, host: supervisor, applier, store: lifecycle, clock, logger });
   const messenger: SessionMessenger = new SessionMessenger({ nodeId, bus: backend.bus, store: backend.sessions, sessions, logger });
   const operations = new GroupOperations({
-    groups,
+    groups: gated,
     registry,
     hooks: settings.hooks,
     node: lifecycle,
-    supervisor,
+    supervisor: {
+      watched: supervisor.watched,
+      hold: holdIfSettled,
+      done: (local) => supervisor.done(local),
+      adopt: (snapshot, tick) => supervisor.adopt(snapshot, tick),
+      creations: supervisor.creations,
+    },
     settle: (local, v) => resync.settle(local, v),
     sessions,
     leaveInStore,
     logger,
     maxPayloadBytes: settings.maxPayloadBytes,
     maxGroupsPerSession: settings.maxGroupsPerSession,
+    maxMemberDataBytes: settings.maxMemberDataBytes,
+    maxMetaBytes: settings.maxMetaBytes,
   });
   const reconciler = new Reconciler({
     nodeId,
@@ -108,6 +131,8 @@ export function assembleKernel(settings: KernelSettings): KernelParts {
     retryLeaves: () => leaves.retryAll(),
     resync: (local) => resync.resync(local),
     saveSessions: () => sessions.saveAll(),
+    reasserted: () => lifecycle.reasserted(),
+    clock,
     logger,
   });
   return { sessions, messenger, operations, supervisor, applier, resync, reconciler, leaves };

@@ -10,6 +10,13 @@ export type NodeLifecycleEvent =
   | { type: 'DRAIN' }
   /** The backend reported the shared store reachable (`true`) or not. */
   | { type: 'STORE'; available: boolean }
+  /**
+   * The backend reported the store back after a loss, or this node taken for dead (`onReconnected`): the store may
+   * lack this node's groups and members until the reconciler re-asserted them.
+   */
+  | { type: 'RECONCILE' }
+  /** The reconciler re-asserted this node's groups and members (no loss since it began). */
+  | { type: 'REASSERTED' }
   /** `close()` was called: operations are refused, nothing new is started, the backend closes. */
   | { type: 'CLOSE' }
   /** The backend closed. */
@@ -20,7 +27,10 @@ export type NodeLifecycleEvent =
  * - `run`: `new` -(START)-> `starting` -(STARTED)-> `started`; CLOSE from any of them -> `closing` -(CLOSED)->
  *   `closed` (final). `STARTED` after a CLOSE is ignored: a start that finishes after the close does not revive it.
  * - `intake`: `accepting` -(DRAIN)-> `draining` (for good; may come before the start, as before).
- * - `store`: `reachable` <-(STORE)-> `unreachable`, as the backend reports it.
+ * - `store`: `reachable` -(STORE false)-> `unreachable` -(STORE true)-> `reasserting` -(REASSERTED)-> `reachable`;
+ *   RECONCILE from `reachable` -> `reasserting` too (the node learnt it was taken for dead); STORE false from
+ *   `reasserting` -> `unreachable`. While `reasserting` the store answers, but may not hold this node's groups and
+ *   members yet (a Redis restarted empty): a change there could be refused as `GROUP_NOT_FOUND` or reuse an offset.
  * The node is ready (`/readyz`) in `started` x `accepting` x `reachable`, and open (operations accepted, actors and
  * timers may start) in `new`, `starting` and `started`. No timers: the actor needs no clock.
  */
@@ -54,8 +64,9 @@ export const NodeLifecycleMachine = setup({
     store: {
       initial: 'reachable',
       states: {
-        reachable: { on: { STORE: { guard: 'unreachable', target: 'unreachable' } } },
-        unreachable: { on: { STORE: { guard: 'reachable', target: 'reachable' } } },
+        reachable: { on: { STORE: { guard: 'unreachable', target: 'unreachable' }, RECONCILE: 'reasserting' } },
+        unreachable: { on: { STORE: { guard: 'reachable', target: 'reasserting' } } },
+        reasserting: { on: { STORE: { guard: 'unreachable', target: 'unreachable' }, REASSERTED: 'reachable' } },
       },
     },
   },
@@ -65,5 +76,5 @@ export const NodeLifecycleMachine = setup({
 export interface NodeLifecycleValue {
   run: 'new' | 'starting' | 'started' | 'closing' | 'closed';
   intake: 'accepting' | 'draining';
-  store: 'reachable' | 'unreachable';
+  store: 'reachable' | 'unreachable' | 'reasserting';
 }

@@ -32,6 +32,20 @@ export interface NodeManagerOptions {
   /** A session may be in at most this many groups (create/join beyond it reject `FORBIDDEN`). Default unlimited. */
   maxGroupsPerSession?: number;
   /**
+   * A session may have created at most this many groups that this node still supervises, joined or not (a further
+   * `create` rejects `FORBIDDEN`). Counted per node (see `CreationQuota`). Default unlimited (0 too).
+   */
+  maxCreatedGroupsPerSession?: number;
+  /**
+   * This node supervises at most this many groups (a further `create` rejects `UNAVAILABLE`, temporary; joins of
+   * existing groups are not refused). Default unlimited (0 too).
+   */
+  maxGroups?: number;
+  /** Largest member `data` (of create, join, leave) as JSON, bytes; beyond it `PAYLOAD_TOO_LARGE`. Default no limit. */
+  maxMemberDataBytes?: number;
+  /** Largest group `meta` as JSON, bytes; beyond it `create` rejects `PAYLOAD_TOO_LARGE`. Default no limit. */
+  maxMetaBytes?: number;
+  /**
    * Called when the kernel ended a session this node holds for a reason its connection must follow: `taken` (resumed
    * on another connection, here or on another node: already forgotten here without `left`; drop the old connection
    * without suspending it) or `kicked` (already removed with `left` reason `kicked`; close the connection with 4003).

@@ -17,6 +17,7 @@ import { NodeLifecycle } from './node-lifecycle.js';
 import type { NodeManagerOptions } from './node-manager-options.js';
 import type { KernelParts } from './kernel-parts.js';
 import { assembleKernel } from './kernel-parts.js';
+import { unsettledStore } from './store-gate.js';
 
 /**
  * NodeManager: the kernel of one node. It keeps this node's sessions and their memberships (`MembershipRegistry`),
@@ -71,14 +72,20 @@ export class NodeManager {
     this.handler = this.backendHandler();
   }
 
-  /** True once started and until closed, except while draining or while the store is unreachable (for `/readyz`). */
+  /**
+   * True once started and until closed, except while draining, while the store is unreachable, and after it came
+   * back until this node re-asserted its groups and members there (for `/readyz`).
+   */
   get ready(): boolean {
     return this.lifecycle.ready;
   }
 
-  /** True while the shared store can be reached. */
+  /**
+   * True while the shared store can be reached and holds this node's groups and members: false from a loss until the
+   * re-assert after it. Meanwhile group operations and resumes reject `UNAVAILABLE` (temporary).
+   */
   get available(): boolean {
-    return this.lifecycle.storeReachable;
+    return this.lifecycle.storeSettled;
   }
 
   /** True after `drain()`. */
@@ -161,6 +168,8 @@ export class NodeManager {
    * was given, is refused (null) before anything changes.
    */
   resumeSession(session: SessionId, tokenHash: string, newTokenHash: string, expectedUser?: string | null): Promise<ResumeResult | null> {
+    // A store back from a loss may not hold the session's record yet: refused (temporary) rather than lost.
+    if (!this.lifecycle.storeSettled) return unsettledStore();
     return this.sessions.resume(session, tokenHash, newTokenHash, expectedUser);
   }
 
@@ -168,7 +177,10 @@ export class NodeManager {
 
   /**
    * Creates a group. With `join` (default) the session is its first member, atomically. Rejects `BAD_REQUEST`
-   * (`allowEmpty:false` with `join:false`, bad id), `GROUP_EXISTS`, `NODE_DRAINING`, `UNAVAILABLE`.
+   * (`allowEmpty:false` with `join:false`, bad id, `data` or `meta` nested deeper than `MAX_PAYLOAD_DEPTH`),
+   * `PAYLOAD_TOO_LARGE` (`data` over `maxMemberDataBytes`, `meta` over `maxMetaBytes`), `FORBIDDEN` (the session's
+   * `maxGroupsPerSession` or `maxCreatedGroupsPerSession`), `GROUP_EXISTS`, `NODE_DRAINING`, `UNAVAILABLE` (also the
+   * node's `maxGroups`, with a message saying so).
    */
   create(session: SessionId | null, request: CreateRequest = {}): Promise<CreateResult> {
     return this.operations.create(session, request);
@@ -176,15 +188,17 @@ export class NodeManager {
 
   /**
    * Joins a session to a group. Joining a group it is in succeeds with `already: true` and no event. Rejects
-   * `GROUP_NOT_FOUND`, `GROUP_FULL`, `FORBIDDEN` (hook), `UNAVAILABLE`. Other members get `joined`.
+   * `BAD_REQUEST` (`data` too deep), `PAYLOAD_TOO_LARGE` (`data` over `maxMemberDataBytes`), `GROUP_NOT_FOUND`,
+   * `GROUP_FULL`, `FORBIDDEN` (hook, `maxGroupsPerSession`), `UNAVAILABLE`. Other members get `joined`.
    */
   join(session: SessionId, group: GroupId, options: { data?: unknown } = {}): Promise<JoinResult> {
     return this.operations.join(session, group, options);
   }
 
   /**
-   * Removes a session from a group; members get `left` with reason `leave`. Rejects `NOT_MEMBER`, `GROUP_NOT_FOUND`,
-   * `FORBIDDEN` (hook), `UNAVAILABLE`.
+   * Removes a session from a group; members get `left` with reason `leave`. Rejects `BAD_REQUEST` (`data` too deep),
+   * `PAYLOAD_TOO_LARGE` (`data` over `maxMemberDataBytes`), `NOT_MEMBER`, `GROUP_NOT_FOUND`, `FORBIDDEN` (hook),
+   * `UNAVAILABLE`.
    */
   leave(session: SessionId, group: GroupId, options: { data?: unknown } = {}): Promise<{ group: GroupId }> {
     return this.operations.leave(session, group, options);
@@ -192,15 +206,18 @@ export class NodeManager {
 
   /**
    * Sends `data` to the other members of a group (and to the sender with `self`). Every message gets the group's next
-   * offset. Rejects `NOT_MEMBER`, `GROUP_NOT_FOUND`, `PAYLOAD_TOO_LARGE`, `UNAVAILABLE`. `recipients` counts the
-   * members it was addressed to, on every node.
+   * offset. Rejects `NOT_MEMBER`, `GROUP_NOT_FOUND`, `BAD_REQUEST` (`data` too deep), `PAYLOAD_TOO_LARGE`,
+   * `UNAVAILABLE`. `recipients` counts the members it was addressed to, on every node.
    */
   broadcast(session: SessionId, group: GroupId, data: unknown, options: { self?: boolean } = {}): Promise<PublishResult> {
     // Not `async`: the hot path returns the group log's promise with one `.then`, no extra await layers.
     return this.operations.broadcast(session, group, data, options.self ?? false);
   }
 
-  /** Server-side broadcast with `from: null` to every member; needs no membership. Rejects `GROUP_NOT_FOUND`. */
+  /**
+   * Server-side broadcast with `from: null` to every member; needs no membership. Rejects `GROUP_NOT_FOUND`,
+   * `BAD_REQUEST` (`data` too deep), `PAYLOAD_TOO_LARGE`.
+   */
   announce(group: GroupId, data: unknown): Promise<PublishResult> {
     return this.operations.announce(group, data);
   }
@@ -261,9 +278,13 @@ export class NodeManager {
       onEvent: applier.onEvent,
       onNodeDown: (node) => this.logger.info({ node }, 'node down'),
       onOrphans: (groups) => this.supervisor.adoptOrphans(groups),
-      onReconnected: () => void reconciler.reconcile(),
+      onReconnected: () => {
+        this.lifecycle.reconciling();
+        reconciler.reconnected();
+      },
       onAvailability: (available) => {
         this.lifecycle.store(available);
+        if (!available) reconciler.storeLost();
         this.logger.warn({ available }, 'shared store availability changed');
       },
       onNodeMessage: (from, body) => this.messenger.onNodeMessage(from, body),
@@ -272,6 +293,8 @@ export class NodeManager {
 
   private async shutdown(): Promise<void> {
     this.lifecycle.beginClose();
+    this.parts.reconciler.close();
+    this.parts.resync.close();
     this.parts.leaves.close();
     this.registry.clear();
     this.sessions.close();

@@ -3,6 +3,7 @@ import { clusterBusCases } from './cluster-bus-cases.js';
 import type { ContractCluster, ContractStoreOptions, MakeNodes } from './fixtures.js';
 import { groupChangeCases } from './group-change-cases.js';
 import { groupReadCases } from './group-read-cases.js';
+import { historyBoundCases } from './history-bound-cases.js';
 import { RecordingHandler } from './recording-handler.js';
 import { sessionStoreCases } from './session-store-cases.js';
 import type { TestApi } from './test-api.js';
@@ -32,6 +33,7 @@ export function backendContract(api: TestApi, name: string, makeNodes: MakeNodes
     const cases = { api, setup };
     groupChangeCases(cases);
     groupReadCases(cases);
+    historyBoundCases(cases);
     sessionStoreCases(cases);
     clusterBusCases(cases);
   });

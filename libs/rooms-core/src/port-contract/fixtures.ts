@@ -9,6 +9,8 @@ import type { TestApi } from './test-api.js';
 export interface ContractStoreOptions {
   /** Messages kept per group. */
   historySize?: number;
+  /** Bytes kept per group: the UTF-8 size of the messages' `data` as JSON, summed. */
+  historyMaxBytes?: number;
 }
 
 /**

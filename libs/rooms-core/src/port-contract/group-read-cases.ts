@@ -149,5 +149,29 @@ export function groupReadCases({ api: { describe, it }, setup }: ContractCases):
       await hb.untilVersion(g, 3);
       assertEqual(hb.events(g).map((e) => e.type), ['rejoined', 'joined'], 'events');
     });
+
+    it('re-adds members only while the group has room by its stored maxMembers, in the order given', async () => {
+      const [a, b, c, ha] = three(await setup());
+      const g = gid();
+      const mine = [member('a1', a.nodeId), member('a2', a.nodeId), member('a3', a.nodeId)];
+      await a.groups.reassert([{ spec: spec(g, { maxMembers: 2 }), members: mine, offset: 4, v: 9, everActive: true }]);
+      const afterA = (await c.groups.snapshot(g)) as GroupSnapshot;
+      assertEqual(byId(afterA.members), [member('a1', a.nodeId), member('a2', a.nodeId)], "members after a's reassert");
+      await b.groups.reassert([{ spec: spec(g, { maxMembers: 2 }), members: [member('b1', b.nodeId)], offset: 4, v: 9, everActive: true }]);
+      const afterB = (await c.groups.snapshot(g)) as GroupSnapshot;
+      assertEqual(byId(afterB.members), byId(afterA.members), "members after b's reassert");
+      assertEqual(afterB.v, afterA.v, 'no event for a member that found no room');
+      const sent = await c.groups.publish(g, null, 'sentinel', false);
+      await ha.untilMessage(g, sent.offset);
+      assertTrue(!ha.events(g).some((e) => e.type === 'joined' && e.member.id === 'b1'), 'no joined of b1');
+
+      // A group created again meanwhile keeps its own (smaller) maxMembers.
+      const again = gid();
+      await c.groups.createGroup(spec(again, { maxMembers: 1 }), member('c1', c.nodeId));
+      await a.groups.reassert([{ spec: spec(again, { maxMembers: 5 }), members: [member('a4', a.nodeId)], offset: 0, v: 1, everActive: true }]);
+      const kept = (await c.groups.snapshot(again)) as GroupSnapshot;
+      assertEqual(kept.members, [member('c1', c.nodeId)], 'members of the group created again');
+      assertEqual(kept.spec.maxMembers, 1, 'its maxMembers');
+    });
   });
 }

@@ -80,19 +80,32 @@ export interface GroupLog {
    * Resolves with the event's `v`, or null when the group is missing or full (the session lost that group).
    */
   rejoin(group: GroupId, member: MemberInfo): Promise<number | null>;
-  /** Appends a message with the group's next offset and publishes it; `size` is the member count then. Rejects `GROUP_NOT_FOUND`. */
-  publish(group: GroupId, from: SessionId | null, data: unknown, self: boolean): Promise<{ offset: number; size: number }>;
+  /**
+   * Appends a message with the group's next offset and publishes it; `size` is the member count then. Rejects
+   * `GROUP_NOT_FOUND`. `json`, when given, is `data` written as JSON (`JSON.stringify(data) ?? 'null'`) by a caller
+   * that had it already (the kernel, which measured the payload): an implementation may store or send it instead of
+   * writing `data` again.
+   */
+  publish(group: GroupId, from: SessionId | null, data: unknown, self: boolean, json?: string): Promise<{ offset: number; size: number }>;
   /** Discards a group (with `ifEmpty`, only when it has no member). Resolves true when this call discarded it. */
   discard(group: GroupId, options: { ifEmpty: boolean; reason: DiscardReason }): Promise<boolean>;
   /**
    * The group's messages after offset `since`, in order. `complete` is false when the bounded history no longer
    * holds every one of them (the caller must not pretend the replay is whole).
+   *
+   * The history is bounded twice, and keeps the latest messages within both bounds: by count (an implementation
+   * may keep somewhat more than its count, e.g. Redis trims its stream approximately) and by bytes, exactly: the
+   * retained messages' `data`, each written as JSON and measured in UTF-8 bytes, sum to at most the byte budget
+   * (`historyMaxBytes` of each backend, default `DEFAULT_LIMITS.historyMaxBytes`, 1 MiB). A message larger than the
+   * whole budget is not kept.
    */
   history(group: GroupId, since: number): Promise<{ messages: GroupMessage[]; complete: boolean }>;
   /**
    * After the store came back: writes this node's own groups and members again when they are missing
    * (never overriding what other nodes wrote) and resubscribes. A group it re-creates keeps its offsets (they never
-   * go back) and its history starts after them (`history` of earlier offsets is incomplete).
+   * go back) and its history starts after them (`history` of earlier offsets is incomplete). A member is added back
+   * only while the group (as stored: its own `maxMembers` if it was created again meanwhile) has room, in the order
+   * given; the others stay out (no event), and the node's resync of that replica then finds them gone.
    */
   reassert(groups: GroupSnapshot[]): Promise<void>;
 }

@@ -1,8 +1,15 @@
 import type { Actor } from 'xstate';
-import type { GroupSnapshot } from '../port/group-log.js';
+import type { GroupSnapshot, ReplicaEvent } from '../port/group-log.js';
 import type { GroupMachine } from '../supervision/group-machine.js';
 import { visibleState } from '../supervision/group-machine.js';
 import type { GroupId, GroupSpec, GroupState, MemberInfo, NodeId, SessionId } from '../types.js';
+
+/**
+ * Most events a replica holds while a resync reads what it missed (see `LocalGroup.held`). Past it the held events are
+ * delivered at once, without the missed messages before them (the members see a gap, which `join` with `since`
+ * fills), so that no group can make a node hold unbounded memory for a slow or failing store.
+ */
+export const HELD_EVENTS_LIMIT = 10_000;
 
 /**
  * LocalGroup: this node's replica of a group it watches: the spec, every member (all nodes), the latest offset and
@@ -20,6 +27,12 @@ export class LocalGroup {
   actor: Actor<typeof GroupMachine> | null = null;
   /** Operations of this node in flight on the group (the supervisor reports it `BUSY` to the actor while > 0). */
   pending = 0;
+  /**
+   * Events received while messages the members missed are being read from the store (a resync, or a message whose
+   * offset skipped some): applied in order after the missed ones were delivered, so a live member sees every offset
+   * once and in order. Null while events are applied as they come.
+   */
+  held: ReplicaEvent[] | null = null;
   private waiters: Array<{ v: number; resolve: () => void }> | null = null;
 
   constructor(snapshot: GroupSnapshot) {

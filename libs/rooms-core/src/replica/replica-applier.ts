@@ -4,6 +4,7 @@ import type { MembershipRegistry } from '../membership-registry.js';
 import type { ReplicaEvent } from '../port/group-log.js';
 import type { DiscardReason, GroupId, LeaveReason, MemberInfo, NodeId, SessionId } from '../types.js';
 import type { LocalGroup } from './local-group.js';
+import { HELD_EVENTS_LIMIT } from './local-group.js';
 
 /** What the applier needs of the group supervision. */
 export interface ReplicaHost {
@@ -33,6 +34,11 @@ export interface ReplicaApplierOptions {
   disconnectMessage?: (member: MemberInfo, group: GroupId, reason: 'disconnect' | 'node-down') => unknown;
   /** Payload of `rejoined` events (`NodeManagerOptions.rejoinMessage`). */
   rejoinMessage?: (member: MemberInfo, group: GroupId) => unknown;
+  /**
+   * A message skipped offsets (they were lost on the way): the replica now holds its events (`LocalGroup.held`)
+   * until a resync delivered the missed messages and called `releaseHeld`. Must not throw.
+   */
+  gapFound(local: LocalGroup): void;
 }
 
 /**
@@ -40,6 +46,9 @@ export interface ReplicaApplierOptions {
  * (`LocalGroup`) and membership registry, and hands member events to the delivery port: one `deliver` call per event
  * with the group's live local member set, never one per member (the broadcast hot path). Events of groups not watched
  * here, and events at or below a replica's version, are ignored. Never throws into the backend: a failure is logged.
+ * Offsets reach members once and in order with none skipped: a message whose offset skips some holds the replica's
+ * events and asks for a resync (`gapFound`), which delivers the missed ones first; held events follow
+ * (`releaseHeld`).
  */
 export class ReplicaApplier {
   // The parts every event touches, held directly (the broadcast path reads them once per event).
@@ -113,9 +122,30 @@ export class ReplicaApplier {
     }
   }
 
-  private apply(event: ReplicaEvent): void {
+  /**
+   * Ends the hold of a replica: applies its held events in order (those the resync already covered are dropped by
+   * their version). A gap among them holds the replica again, with the rest of them.
+   */
+  releaseHeld(local: LocalGroup): void {
+    const held = local.held;
+    if (held === null) return;
+    local.held = null;
+    for (const event of held) this.onEvent(event);
+  }
+
+  private apply(event: ReplicaEvent, holdOnGap = true): void {
     const local = this.watched.get(event.group);
     if (!local || event.v <= local.v) return;
+    if (local.held !== null) {
+      this.hold(local, event);
+      return;
+    }
+    if (holdOnGap && event.type === 'message' && event.offset > local.offset + 1) {
+      this.options.logger.warn({ group: event.group, have: local.offset, got: event.offset }, 'messages missed: holding the group until they are read');
+      local.held = [event];
+      this.options.gapFound(local);
+      return;
+    }
     if (event.v > local.v + 1) this.options.logger.warn({ group: event.group, have: local.v, got: event.v }, 'replica event gap');
     local.v = event.v;
     switch (event.type) {
@@ -142,6 +172,25 @@ export class ReplicaApplier {
         break;
     }
     local.release();
+  }
+
+  /** Holds an event behind a resync; past `HELD_EVENTS_LIMIT`, delivers every held event now, missed ones or not. */
+  private hold(local: LocalGroup, event: ReplicaEvent): void {
+    const held = local.held as ReplicaEvent[];
+    if (held.length < HELD_EVENTS_LIMIT) {
+      held.push(event);
+      return;
+    }
+    this.options.logger.error({ group: local.id, held: held.length }, 'too many events held behind a resync: delivering them without the missed messages');
+    local.held = null;
+    held.push(event);
+    for (const next of held) {
+      try {
+        this.apply(next, false);
+      } catch (error) {
+        this.options.logger.error({ err: error, event: next.type, group: next.group }, 'failed to apply a replica event');
+      }
+    }
   }
 
   private applyRejoined(local: LocalGroup, member: MemberInfo, previousNode: NodeId | null): void {

@@ -3,7 +3,7 @@ import type { GroupMessage, MemberInfo, NodeId, SessionId } from '../types.js';
 import type { GroupWatch } from './group-watch.js';
 
 /** A message of a group's history with its `self` flag (deliver to the sender too), as a recovery replays it. */
-export type StoredMessage = GroupMessage & { self: boolean };
+export type StoredMessage = Omit<GroupMessage, 'self'> & { self: boolean };
 
 /**
  * How long the `attempt`-th recovery in a row of one group (without an event received in order between them) waits

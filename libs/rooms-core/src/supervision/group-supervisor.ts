@@ -7,6 +7,8 @@ import type { NodeOpenness } from '../node/node-lifecycle.js';
 import type { GroupLog, GroupSnapshot } from '../port/group-log.js';
 import { LocalGroup } from '../replica/local-group.js';
 import type { GroupId, GroupSpec, GroupState } from '../types.js';
+import type { CreationLimits } from './creation-quota.js';
+import { CreationQuota } from './creation-quota.js';
 import type { GroupLifecycleListener } from './group-machine.js';
 import { GroupMachine } from './group-machine.js';
 
@@ -33,6 +35,8 @@ export interface GroupSupervisorOptions {
   emptyGraceMs: number;
   /** Brings a replica in line with the store (after a discard that found the group not empty). */
   resync(local: LocalGroup): Promise<void>;
+  /** The bounds on the groups this node supervises and on those each session created (default none). */
+  limits?: CreationLimits;
 }
 
 /**
@@ -49,13 +53,17 @@ export class GroupSupervisor {
   /** Watches in flight, so concurrent operations on a group nobody watches yet share one. */
   private readonly acquiring = new Map<GroupId, Promise<LocalGroup>>();
   private readonly ticks = new Map<GroupId, GroupTick>();
+  /** The bounds on `create`: counts the watched groups, and the groups each session created while they are watched. */
+  readonly creations: CreationQuota;
   private readonly listener: GroupLifecycleListener = {
     onGraceExpired: (group) => void this.expire(group),
     onTick: (group) => this.tick(group),
     onReleased: (group) => this.release(group),
   };
 
-  constructor(private readonly options: GroupSupervisorOptions) {}
+  constructor(private readonly options: GroupSupervisorOptions) {
+    this.creations = new CreationQuota(options.limits ?? {}, () => this.groups.size);
+  }
 
   /** The latest offset of a watched group, 0 for others (where a session record's replay starts). */
   offsetOf(group: GroupId): number {
@@ -173,9 +181,15 @@ export class GroupSupervisor {
     }
   }
 
-  /** Stops supervising a group: stops its actor, forgets its replica, its tick and its watch's waiters. */
+  /**
+   * Stops supervising a group: stops its actor, forgets its replica, its tick and its watch's waiters; the group no
+   * longer counts against the session that created it.
+   */
   forget(local: LocalGroup): void {
-    if (this.groups.get(local.id) === local) this.groups.delete(local.id);
+    if (this.groups.get(local.id) === local) {
+      this.groups.delete(local.id);
+      this.creations.forget(local.id);
+    }
     const actor = local.actor;
     local.actor = null;
     if (actor && actor.getSnapshot().status === 'active') actor.send({ type: 'DISCARDED' });

@@ -55,18 +55,55 @@ describe('NodeLifecycle', () => {
     expect(lifecycle.isOpen).toBe(true);
   });
 
-  it('follows the store reachability the backend reports; ready only while reachable', () => {
+  it('follows the store reachability the backend reports; ready only while reachable and re-asserted', () => {
     const lifecycle = new NodeLifecycle();
     lifecycle.begin();
     lifecycle.started();
     lifecycle.store(false);
     expect(lifecycle.storeReachable).toBe(false);
+    expect(lifecycle.storeSettled).toBe(false);
     expect(lifecycle.ready).toBe(false);
     lifecycle.store(false);
     expect(lifecycle.value.store).toBe('unreachable');
+    lifecycle.reasserted();
+    expect(lifecycle.value.store).toBe('unreachable');
     lifecycle.store(true);
+    expect(lifecycle.value.store).toBe('reasserting');
     expect(lifecycle.storeReachable).toBe(true);
+    expect(lifecycle.storeSettled).toBe(false);
+    expect(lifecycle.ready).toBe(false);
+    lifecycle.reasserted();
+    expect(lifecycle.storeSettled).toBe(true);
     expect(lifecycle.ready).toBe(true);
+  });
+
+  it('is not settled while it re-asserts after being taken for dead, nor after a loss during the re-assert', async () => {
+    const lifecycle = new NodeLifecycle();
+    lifecycle.begin();
+    lifecycle.started();
+    const settled = vi.fn();
+    lifecycle.reconciling();
+    void lifecycle.whenStoreSettled().then(settled);
+    expect(lifecycle.value.store).toBe('reasserting');
+    expect(lifecycle.ready).toBe(false);
+    lifecycle.store(false);
+    lifecycle.store(true);
+    await Promise.resolve();
+    expect(settled).not.toHaveBeenCalled();
+    lifecycle.reasserted();
+    await Promise.resolve();
+    expect(settled).toHaveBeenCalledOnce();
+    expect(lifecycle.ready).toBe(true);
+    await expect(lifecycle.whenStoreSettled()).resolves.toBeUndefined();
+  });
+
+  it('releases the waits for a settled store when the node closes', async () => {
+    const lifecycle = new NodeLifecycle();
+    lifecycle.begin();
+    lifecycle.store(false);
+    const waiting = lifecycle.whenStoreSettled();
+    lifecycle.beginClose();
+    await expect(waiting).resolves.toBeUndefined();
   });
 });
 
