@@ -4,7 +4,8 @@
  * encoders of every reply and event it sends.
  */
 export * from './vocabulary.js';
-export { decodeRequest } from './server/decode-request.js';
+export { decodeRequest, peekRef } from './server/decode-request.js';
+export { textExceedsPayloadDepth } from './server/json-scan.js';
 export type { DecodeResult } from './server/decode-request.js';
 export {
   encodeBatch,

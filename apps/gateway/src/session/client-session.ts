@@ -215,9 +215,14 @@ export class ClientSession
 
   // ---- TransportListener -----------------------------------------------------------------------------------------
 
-  received(frame: RawFrame): void {
+  received(frame: RawFrame, binary: boolean): void {
     if (this.ended) return;
-    (this.intake ??= new RequestIntake(this, this.services)).received(frame);
+    (this.intake ??= new RequestIntake(this, this.services)).received(frame, binary);
+  }
+
+  pinged(): boolean {
+    if (this.ended) return false;
+    return (this.intake ??= new RequestIntake(this, this.services)).pinged();
   }
 
   failed(error: Error, closeCode: number | null): void {

@@ -21,9 +21,15 @@ export interface WireEncoding {
 export interface TransportListener {
   /**
    * One request from the client, as the transport received it: a WebSocket message, or one request's JSON text of
-   * an HTTP body. The session applies the rate limit, decodes and queues it.
+   * an HTTP body. The session applies the rate limit, decodes and queues it. `binary`: a WebSocket binary message,
+   * which the session refuses (`BAD_REQUEST`, ref null) without reading it.
    */
-  received(frame: RawFrame): void;
+  received(frame: RawFrame, binary: boolean): void;
+  /**
+   * A transport-level ping from the client (a WebSocket ping frame): it counts against the rate limit like any frame.
+   * True when the transport is to answer it (pong); false when the client is over the limit (no answer).
+   */
+  pinged(): boolean;
   /**
    * The transport failed: `closeCode` is the code it closes the connection with by itself (e.g. 1009 for a frame
    * over the payload limit), null when it drops without one. `closed` follows.

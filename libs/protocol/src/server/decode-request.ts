@@ -1,6 +1,7 @@
-import { RoomsError } from '@rooms-kit/contract';
+import { MAX_PAYLOAD_DEPTH, RoomsError } from '@rooms-kit/contract';
 import { ValueErrorType } from '@sinclair/typebox/errors';
 import type { ValueError } from '@sinclair/typebox/errors';
+import { firstPastDepth, scanTopLevel } from './json-scan.js';
 import { fieldCheckers } from './schemas.js';
 import type { FieldCheck } from './schemas.js';
 import { frameText } from '../text.js';
@@ -13,8 +14,11 @@ import type { Request } from '../types.js';
  */
 export type DecodeResult = { ok: true; request: Request } | { ok: false; ref: number | null; error: RoomsError };
 
-/** Longest slice of an unknown op echoed back in the error message. */
+/** Longest slice of an unknown op (or of a field's name) echoed back in the error message. */
 const MAX_ECHOED_OP = 64;
+
+/** A frame's own object is one level: its fields may nest {@link MAX_PAYLOAD_DEPTH} more. */
+const MAX_FRAME_DEPTH = MAX_PAYLOAD_DEPTH + 1;
 
 /**
  * Parses and validates one client frame. The JSON is parsed once and the parsed object itself is returned as the
@@ -26,11 +30,20 @@ const MAX_ECHOED_OP = 64;
  * `UNKNOWN_OP`; a known op with a missing or ill-typed field: `BAD_REQUEST` whose message starts with the field
  * name (`"group: expected string"`, `"data: required"`); `create` with `join:false` but not `allowEmpty:true`:
  * `BAD_REQUEST` (the group would be empty at once).
+ *
+ * Depth: a field (`data`, `meta`, any other) nesting arrays and objects deeper than `MAX_PAYLOAD_DEPTH` (32) levels
+ * is `BAD_REQUEST` `"<field>: nested deeper than 32 levels"`, with the frame's `ref` when it is a safe integer. That
+ * is decided by one linear scan of the text before anything is parsed (a frame nested 100,000 levels costs that
+ * scan, no parse), so an accepted request holds no value deeper than the bound and nothing downstream needs to walk
+ * it again.
  */
 export function decodeRequest(raw: RawFrame): DecodeResult {
+  const text = frameText(raw);
+  const tooDeep = firstPastDepth(text, MAX_FRAME_DEPTH);
+  if (tooDeep >= 0) return refuseDeep(text, tooDeep);
   let value: unknown;
   try {
-    value = JSON.parse(frameText(raw));
+    value = JSON.parse(text);
   } catch {
     return badRequest(null, 'invalid JSON');
   }
@@ -58,6 +71,30 @@ export function decodeRequest(raw: RawFrame): DecodeResult {
     return badRequest(ref, 'join: false needs allowEmpty: true (the group would be empty at once)');
   }
   return { ok: true, request: message as unknown as Request };
+}
+
+/**
+ * The `ref` of a frame that is refused without being decoded (over the rate limit): its first top-level `ref` when
+ * that is a safe integer, else null, read by one scan of the text that stops there (no parse, no value built).
+ * For a frame decodeRequest accepts, this is the request's `ref` (or null without one), unless the frame repeats
+ * `ref` (`JSON.parse` keeps the last).
+ */
+export function peekRef(raw: RawFrame): number | null {
+  return scanTopLevel(frameText(raw), -1).ref;
+}
+
+// The refusal of a frame nesting deeper than the bound at `at`, read from its text (it is never parsed).
+function refuseDeep(text: string, at: number): DecodeResult {
+  if (text.trimStart().charCodeAt(0) !== 0x7b) return badRequest(null, 'expected a JSON object');
+  const { ref, field } = scanTopLevel(text, at);
+  const named = field === null ? 'a field' : showField(field);
+  return badRequest(ref, `${named}: nested deeper than ${MAX_PAYLOAD_DEPTH} levels`);
+}
+
+/** A field name as an error message shows it: plain when it is a plain word, else quoted and cut. */
+function showField(field: string): string {
+  if (/^[\w$-]{1,64}$/.test(field)) return field;
+  return JSON.stringify(field.length > MAX_ECHOED_OP ? `${field.slice(0, MAX_ECHOED_OP)}…` : field);
 }
 
 function badRequest(ref: number | null, message: string): DecodeResult {

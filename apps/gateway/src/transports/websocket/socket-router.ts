@@ -2,8 +2,10 @@ import type { RawData, WebSocket } from 'ws';
 
 /** What handles one WebSocket's events (its WebSocket transport). Every method must not throw. */
 export interface SocketOwner {
-  /** A data frame from the client. */
-  received(data: RawData): void;
+  /** A data frame from the client; `binary` for a binary frame (opcode 2), else text. */
+  received(data: RawData, binary: boolean): void;
+  /** A ping from the client (`ws` does not answer it by itself: the owner decides, see `autoPong` at the endpoint). */
+  pinged(data: Buffer): void;
   /** A pong from the client (the heartbeat's answer). */
   ponged(): void;
   /** `ws` reported an error (it closes the socket itself; `close` follows). */
@@ -21,15 +23,19 @@ export interface SocketOwner {
  */
 export class SocketRouter {
   private readonly owners = new Map<WebSocket, SocketOwner>();
-  private readonly onMessage: (this: WebSocket, data: RawData) => void;
+  private readonly onMessage: (this: WebSocket, data: RawData, isBinary: boolean) => void;
+  private readonly onPing: (this: WebSocket, data: Buffer) => void;
   private readonly onPong: (this: WebSocket) => void;
   private readonly onError: (this: WebSocket, error: Error) => void;
   private readonly onClose: (this: WebSocket, code: number) => void;
 
   constructor() {
     const owners = this.owners;
-    this.onMessage = function (data) {
-      owners.get(this)?.received(data);
+    this.onMessage = function (data, isBinary) {
+      owners.get(this)?.received(data, isBinary);
+    };
+    this.onPing = function (data) {
+      owners.get(this)?.pinged(data);
     };
     this.onPong = function () {
       owners.get(this)?.ponged();
@@ -53,6 +59,7 @@ export class SocketRouter {
   attach(ws: WebSocket, owner: SocketOwner): void {
     this.owners.set(ws, owner);
     ws.on('message', this.onMessage);
+    ws.on('ping', this.onPing);
     ws.on('pong', this.onPong);
     ws.on('error', this.onError);
     ws.on('close', this.onClose);

@@ -36,7 +36,7 @@ const ANONYMOUS: Identity = Object.freeze({});
 /**
  * The WebSocket endpoint (`/v1`): checks an upgrade routed to it (`format`, token, whether the gateway serves) and answers
  * a refusal with a bare HTTP status (404, 400, 401, 503); an accepted socket becomes a {@link WebSocketTransport}
- * carrying a new client session. Owns the `ws` server (no client tracking, no compression) and the socket router
+ * carrying a new client session. Owns the `ws` server (no client tracking, no compression, no automatic pong) and the socket router
  * that gives every socket the same listeners. `close()` drops every socket still open, also those still closing.
  */
 export class WebSocketEndpoint {
@@ -44,7 +44,8 @@ export class WebSocketEndpoint {
   private readonly router = new SocketRouter();
 
   constructor(private readonly options: WebSocketEndpointOptions) {
-    this.wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: options.maxPayload, clientTracking: false });
+    // autoPong off: a client's ping takes a rate-limit token like any frame, and only one let through gets its pong.
+    this.wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: options.maxPayload, clientTracking: false, autoPong: false });
   }
 
   /**

@@ -16,7 +16,8 @@ export const SLOW_CLOSE_GRACE_MS = 1000;
 /**
  * The WebSocket transport: one accepted `ws` socket. Frames go out as hand-built text frames (built once per frame
  * for every socket, see {@link WEBSOCKET_ENCODING}) written straight to the TCP socket, a flush's frames corked into
- * one system call; keepalive is a WebSocket ping whose pong must come before the next tick. It does not listen to
+ * one system call; keepalive is a WebSocket ping whose pong must come before the next tick; a client's ping is answered
+ * only when its session lets it through the rate limit. It does not listen to
  * `ws` itself: the endpoint's `SocketRouter` routes the socket's events to its {@link SocketOwner} methods (one set
  * of listeners for all sockets), which it hands on to the session.
  */
@@ -101,8 +102,18 @@ export class WebSocketTransport implements Transport, SocketOwner {
 
   // ---- SocketOwner (the socket's events, routed by the endpoint's SocketRouter) ---------------------------------
 
-  received(data: RawData): void {
-    this.listener?.received(data);
+  received(data: RawData, binary: boolean): void {
+    this.listener?.received(data, binary);
+  }
+
+  pinged(data: Buffer): void {
+    // Every frame counts against the rate limit: a ping over it gets no pong (docs/protocol.md "Limits").
+    if (this.listener?.pinged() !== true || this.ws.readyState !== this.ws.OPEN) return;
+    try {
+      this.ws.pong(data);
+    } catch {
+      // The socket is going away: its close event follows.
+    }
   }
 
   ponged(): void {
