@@ -14,6 +14,11 @@ export interface SequencerHooks {
   gap(error: RoomsClientError): void;
 }
 
+/** First delay before asking again for a gap whose recovery failed with a temporary error; doubles each time. */
+const RETRY_MIN_MS = 100;
+/** Largest delay between two recoveries of one gap (the hold time bounds them all). */
+const RETRY_MAX_MS = 2000;
+
 /** Bounds of a hold: how long without progress, and how many messages per group, before giving the gap up. */
 export interface SequencerLimits {
   holdMs: number;
@@ -25,6 +30,10 @@ interface Hold {
   /** Messages after the gap, by offset. */
   readonly buffer: Map<number, MessageEvent>;
   timer: ReturnType<typeof setTimeout> | null;
+  /** The timer of the next recovery after a temporary failure, or null. */
+  retry: ReturnType<typeof setTimeout> | null;
+  /** Recoveries failed with a temporary error in a row while connected (the next delay doubles with each). */
+  retries: number;
   /** The recovery request in flight, or null; a reply to an older one is ignored. */
   attempt: object | null;
   /** Whether a recovery was asked for (from then on, own broadcasts are not waited for). */
@@ -42,7 +51,9 @@ interface Hold {
  * buffered, and one `join` with `since: last` asks the server to replay the gap; the contiguous run after `last` is
  * delivered as it fills. The hold is given up (buffer delivered in order, the hole skipped, a `GAP` error reported)
  * when the reply says `recovered:false`, the join fails for good, nothing progresses for `holdMs` while connected,
- * or more than `maxHeld` messages are held. A temporary join failure keeps the hold and retries on the next resume.
+ * or more than `maxHeld` messages are held. A temporary join failure (e.g. `UNAVAILABLE` while the store recovers)
+ * keeps the hold: while connected the join is sent again after 100 ms, doubling up to 2 s, until the hold time ends;
+ * after a drop, on the resume.
  *
  * Own broadcasts (without `self`, see {@link ownBroadcast}) never arrive as messages: the offset in their reply
  * counts as seen. Their reply may come after a later message of the group (on Redis a node gets its publish's
@@ -51,12 +62,19 @@ interface Hold {
  * settled, and only if their offsets did not fill it. A broadcast sent after that message cannot fill the gap (the
  * server published the message first), so it is not waited for. (Asking earlier would not echo either: the server
  * answers requests in order, so a broadcast's reply always precedes the replay of a later join.)
+ *
+ * A message from the session itself (its `from` is the session id of the welcome) reaches the client only in a
+ * replay (a resume's, or a `join since`'s) or as the event of a `self:true` broadcast. It always fills its offset;
+ * the application gets it only when it is a `self:true` broadcast's (see {@link OwnBroadcasts.claim}): a broadcast
+ * without `self` whose reply was lost (its node died) is never echoed.
  */
 export class MessageSequencer {
   readonly #holds = new Map<string, Hold>();
   readonly #own = new OwnBroadcasts();
   #connected = false;
   #closed = false;
+  /** The session id of the current welcome, or null before the first. */
+  #session: string | null = null;
 
   constructor(
     private readonly offsets: OffsetTracker,
@@ -74,10 +92,10 @@ export class MessageSequencer {
       const last = this.offsets.last(group);
       if (last === undefined || offset === last + 1) {
         this.offsets.accept(group, offset);
-        this.hooks.deliver(message);
+        this.#hand(message);
         return;
       }
-      hold = { buffer: new Map([[offset, message]]), timer: null, attempt: null, asked: false, horizon: this.#own.latest };
+      hold = { buffer: new Map([[offset, message]]), timer: null, retry: null, retries: 0, attempt: null, asked: false, horizon: this.#own.latest };
       this.#holds.set(group, hold);
       if (!this.#askIfDue(group, hold)) this.#arm(group, hold);
       return;
@@ -92,14 +110,16 @@ export class MessageSequencer {
   }
 
   /**
-   * A broadcast to `group` without `self` is being sent: the server will not send it back, its offset comes in the
-   * reply. Returns the function to call exactly once when it settles, with the reply's `offset`, or with undefined
-   * when it failed (error reply, timeout, lost connection: no offset is known). Later calls of it do nothing.
+   * A broadcast of `data` to `group` is being sent, without `self` (the server will not send it back live, its
+   * offset comes in the reply) or with `self:true` (its message comes back and is delivered). Returns the function
+   * to call exactly once when it settles: with the reply's `offset`; or with undefined when it failed, `unanswered`
+   * true when it may have been published all the same (timeout, lost connection), false when it surely was not
+   * (error reply, never sent). Later calls of it do nothing.
    */
-  ownBroadcast(group: string): (offset: number | undefined) => void {
-    const id = this.#own.begin(group);
-    return (offset) => {
-      if (!this.#own.end(group, id) || this.#closed) return;
+  ownBroadcast(group: string, self = false, data: unknown = null): (offset: number | undefined, unanswered?: boolean) => void {
+    const id = this.#own.begin(group, self, data);
+    return (offset, unanswered = false) => {
+      if (this.#closed || !this.#own.settle(group, id, offset, unanswered, this.offsets.last(group)) || self) return;
       if (offset !== undefined) this.offsets.own(group, offset);
       const hold = this.#holds.get(group);
       if (hold === undefined) return;
@@ -110,28 +130,24 @@ export class MessageSequencer {
     };
   }
 
-  /** Drops the hold of `group` and its buffer (the session left the group, or it was discarded). */
+  /** Forgets `group`: its hold and buffer, its own broadcasts (the session left the group, or it was discarded). */
   drop(group: string): void {
-    const hold = this.#holds.get(group);
-    if (hold === undefined) return;
-    this.#holds.delete(group);
-    if (hold.timer !== null) clearTimeout(hold.timer);
+    this.#own.forget(group);
+    this.#release(group);
   }
 
   /** The connection dropped: holds wait (their timers stop) for the resume. */
   disconnected(): void {
     this.#connected = false;
-    for (const hold of this.#holds.values()) {
-      if (hold.timer !== null) clearTimeout(hold.timer);
-      hold.timer = null;
-    }
+    for (const hold of this.#holds.values()) this.#stopTimers(hold);
   }
 
   /**
-   * A connection was welcomed. Resumed: every hold without a recovery in flight asks again, and its timer restarts.
-   * A new session is in no group: the holds are given up (their messages delivered, the gaps reported).
+   * A connection of session `session` was welcomed. Resumed: every hold without a recovery in flight asks again,
+   * and its timer restarts. A new session is in no group: the holds are given up (their messages delivered, the
+   * gaps reported), and its own broadcasts are forgotten.
    */
-  connected(resumed: boolean): void {
+  connected(resumed: boolean, session: string | null = null): void {
     this.#connected = true;
     for (const [group, hold] of [...this.#holds]) {
       if (!resumed) {
@@ -139,16 +155,42 @@ export class MessageSequencer {
         continue;
       }
       this.#arm(group, hold);
+      hold.retries = 0;
       // A lost connection failed every broadcast in flight: a hold that was waiting for them asks now.
       if (hold.attempt === null && (hold.asked || this.#due(group, hold))) this.#recover(group, hold);
     }
+    // After the holds of an ended session were given up as that session's.
+    this.#session = session;
+    if (!resumed) this.#own.clear();
   }
 
   /** Forgets everything and stops every timer; later calls do nothing. */
   close(): void {
     this.#closed = true;
     this.#own.clear();
-    for (const group of [...this.#holds.keys()]) this.drop(group);
+    for (const group of [...this.#holds.keys()]) this.#release(group);
+  }
+
+  /** Ends the hold of `group`, if any, and stops its timers. */
+  #release(group: string): void {
+    const hold = this.#holds.get(group);
+    if (hold === undefined) return;
+    this.#holds.delete(group);
+    this.#stopTimers(hold);
+  }
+
+  #stopTimers(hold: Hold): void {
+    if (hold.timer !== null) clearTimeout(hold.timer);
+    if (hold.retry !== null) clearTimeout(hold.retry);
+    hold.timer = null;
+    hold.retry = null;
+  }
+
+  /** Hands a message on in its group's order: to the application, unless it is an own broadcast sent without `self`. */
+  #hand(message: MessageEvent): void {
+    const { group, from, offset, data } = message;
+    if (from !== null && from === this.#session && !this.#own.claim(group, offset, data)) return;
+    this.hooks.deliver(message);
   }
 
   /** True when no own broadcast that the gap of a hold may be is in flight any more. */
@@ -175,17 +217,31 @@ export class MessageSequencer {
       (result) => {
         if (!current()) return;
         hold.attempt = null;
+        hold.retries = 0;
         if (result.recovered === false) this.#giveUp(group, hold, 'the server no longer holds them');
         // recovered: the replay follows the reply and drains the hold as it arrives.
       },
       (error: unknown) => {
         if (!current()) return;
         hold.attempt = null;
-        if (error instanceof RoomsClientError && error.temporary) return; // retried on the next resume
+        if (error instanceof RoomsClientError && error.temporary) {
+          // Connected: asked again soon, within the hold time (its timer is not restarted). Else on the resume.
+          if (this.#connected) this.#retry(group, hold);
+          return;
+        }
         const code = error instanceof RoomsClientError ? error.code : 'an error';
         this.#giveUp(group, hold, `the recovery join failed with ${code}`);
       },
     );
+  }
+
+  /** Asks again for the gap of a hold after a backoff delay, if it is still waiting then and connected. */
+  #retry(group: string, hold: Hold): void {
+    const delay = Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** Math.min(hold.retries++, 30));
+    hold.retry = setTimeout(() => {
+      hold.retry = null;
+      if (this.#holds.get(group) === hold && hold.attempt === null && this.#connected) this.#recover(group, hold);
+    }, delay);
   }
 
   /** Delivers the contiguous run after the group's last offset; ends the hold when nothing is left. */
@@ -198,11 +254,11 @@ export class MessageSequencer {
       hold.buffer.delete(next);
       this.offsets.accept(group, next);
       progressed = true;
-      this.hooks.deliver(message);
+      this.#hand(message);
       if (this.#holds.get(group) !== hold) return; // a listener left, closed or the like
     }
     if (hold.buffer.size === 0) {
-      this.drop(group);
+      this.#release(group);
     } else if (progressed) {
       // A new gap: its first held message arrived by now, so own broadcasts sent until now may be what it is.
       if (!hold.asked) hold.horizon = this.#own.latest;
@@ -223,7 +279,7 @@ export class MessageSequencer {
 
   /** Ends a hold without its gap: reports the missing offsets, then delivers the buffer in offset order. */
   #giveUp(group: string, hold: Hold, why: string): void {
-    this.drop(group);
+    this.#release(group);
     const held = [...hold.buffer.values()].sort((a, b) => a.offset - b.offset);
     const lost = lostRanges((this.offsets.last(group) ?? 0) + 1, held, this.offsets.ownAhead(group));
     if (lost.length > 0) {
@@ -232,7 +288,7 @@ export class MessageSequencer {
     }
     for (const message of held) {
       if (this.#closed) return;
-      if (this.offsets.accept(group, message.offset)) this.hooks.deliver(message);
+      if (this.offsets.accept(group, message.offset)) this.#hand(message);
     }
   }
 }

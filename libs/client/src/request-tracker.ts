@@ -5,14 +5,17 @@ import { RoomsClientError } from './errors.js';
 /** Called with each successful request's op, the fields it was sent with and its result, before it resolves. */
 export type SucceededHook = (op: Op, fields: Readonly<Record<string, unknown>>, result: Record<string, unknown>) => void;
 
-/** Called once when a request settles: with its result on success, with undefined when it failed in any way. */
-export type SettledHook<O extends Op> = (result: ResultByOp[O] | undefined) => void;
+/**
+ * Called once when a request settles: with its result on success; with undefined when it failed, `unanswered` true
+ * when it was sent but no reply will be seen (timeout, lost connection, close), so the server may have run it.
+ */
+export type SettledHook<O extends Op> = (result: ResultByOp[O] | undefined, unanswered?: boolean) => void;
 
 interface Pending {
   op: Op;
   fields: Record<string, unknown>;
   timer: ReturnType<typeof setTimeout>;
-  settled: ((result: unknown) => void) | undefined;
+  settled: ((result: unknown, unanswered?: boolean) => void) | undefined;
   resolve(result: unknown): void;
   reject(error: RoomsClientError): void;
 }
@@ -36,7 +39,7 @@ export class RequestTracker {
    * came within the timeout, or with `unsent()` at once when `transmit` returned false; throws JSON.stringify's
    * TypeError when the fields cannot be encoded. `settled`, when given, is called exactly once, synchronously as the
    * request settles (before the promise's callbacks run, so before the client handles the next message of a frame):
-   * with the result, or with undefined on any failure.
+   * with the result, or with undefined on any failure (and `unanswered` true after a timeout or `failAll`).
    */
   send<O extends Op>(
     op: O,
@@ -57,7 +60,7 @@ export class RequestTracker {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         if (this.#pending.delete(ref)) {
-          settled?.(undefined);
+          settled?.(undefined, true);
           reject(new RoomsClientError('TIMEOUT', `no reply to ${op} within ${this.timeoutMs} ms`, true));
         }
       }, this.timeoutMs);
@@ -92,13 +95,13 @@ export class RequestTracker {
     pending.resolve(result);
   }
 
-  /** Rejects every pending request with `error` and stops their timers. */
+  /** Rejects every pending request with `error` (their settled hooks learn they are unanswered) and stops their timers. */
   failAll(error: RoomsClientError): void {
     const pending = [...this.#pending.values()];
     this.#pending.clear();
     for (const entry of pending) {
       clearTimeout(entry.timer);
-      entry.settled?.(undefined);
+      entry.settled?.(undefined, true);
       entry.reject(error);
     }
   }

@@ -149,13 +149,14 @@ export class RoomsClient {
 
   /**
    * `broadcast` `data` (any JSON value; undefined is sent as null): resolves with `recipients` and the message's
-   * `offset`. Without `self` the message is not delivered back to this client, and its offset counts as seen (no gap).
+   * `offset`. Without `self` the message is not delivered back to this client, and its offset counts as seen (no gap),
+   * also when a replay carries it after its reply was lost (a rejected promise, e.g. `DISCONNECTED`, does not say
+   * whether the server published it). With `self:true` it is delivered once, live or from a replay.
    */
   broadcast(group: string, data: unknown, options: BroadcastOptions = {}): Promise<BroadcastResult> {
     const fields = { ...options, group, data: data === undefined ? null : data };
-    if (options.self === true) return this.#request('broadcast', fields);
-    const own = this.#sequencer.ownBroadcast(group);
-    return this.#request('broadcast', fields, (result) => own(typeof result?.offset === 'number' ? result.offset : undefined));
+    const own = this.#sequencer.ownBroadcast(group, options.self === true, fields.data);
+    return this.#request('broadcast', fields, (result, unanswered) => own(typeof result?.offset === 'number' ? result.offset : undefined, unanswered));
   }
 
   /** `members` of a group. */
@@ -208,7 +209,7 @@ export class RoomsClient {
   }
 
   #welcomed(welcome: WelcomeEvent, isReconnect: boolean): void {
-    this.#sequencer.connected(welcome.resumed);
+    this.#sequencer.connected(welcome.resumed, welcome.session);
     if (!welcome.resumed) this.#offsets.clear(); // a new session is in no group
     this.#events.emit('welcome', welcome);
     if (isReconnect) this.#events.emit('reconnect', { resumed: welcome.resumed, welcome });

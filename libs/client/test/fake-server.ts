@@ -81,6 +81,8 @@ export class FakeConnection {
   hold = false;
   /** When true, message events count as written to this connection but are not sent (lost in flight). */
   lose = false;
+  /** When true, requests are executed but their replies are not sent (lost in flight, as when the node dies). */
+  muteReplies = false;
   session: Session | null = null;
 
   constructor(
@@ -206,6 +208,10 @@ export class FakeServer {
     conn.requests.push(request);
     if (conn.hold || conn.session === null) return;
     const outcome = this.#execute(conn.session, request);
+    if (conn.muteReplies) {
+      if (typeof outcome !== 'string') outcome.after?.();
+      return;
+    }
     if (request.ref === undefined) {
       if (typeof outcome === 'string') conn.send(encodeErrorReply(null, { code: outcome, message: outcome, temporary: false }));
       return;

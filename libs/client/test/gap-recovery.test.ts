@@ -56,6 +56,15 @@ async function recoveryJoin(conn: FakeConnection, since: number): Promise<number
   return request.ref as number;
 }
 
+/** A ping answered by hand: once it resolves, the client has handled every frame the server sent before. */
+async function roundTrip(conn: FakeConnection, client: RoomsClient): Promise<void> {
+  const pinged = client.ping();
+  const request = await conn.requests.next('the ping');
+  expect(request.op).toBe('ping');
+  conn.send(encodeReply(request.ref as number, {}));
+  await withTimeout(pinged, 5000, 'ping');
+}
+
 function waitFor(what: string, done: () => boolean): Promise<void> {
   return withTimeout(
     new Promise<void>((resolve) => {
@@ -149,6 +158,53 @@ describe('gap recovery', () => {
     await waitFor('two messages', () => messages.length >= 2);
     expect(offsets(messages)).toEqual([1, 2]);
     expect(errors).toEqual([]);
+  });
+
+  // A store outage answers the recovery UNAVAILABLE (temporary) while the connection stays up: waiting for a resume
+  // that never comes would hold the later messages for the whole hold time and end in GAP.
+  it('retries a recovery refused with a temporary error while connected: held messages delivered in order, no GAP', async () => {
+    const { client, conn, messages, errors } = await heldMember();
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    conn.send(message(2));
+    conn.send(message(3));
+    const first = await recoveryJoin(conn, 0);
+    conn.send(encodeErrorReply(first, { code: 'UNAVAILABLE', message: 'the store is unreachable', temporary: true }));
+    await roundTrip(conn, client); // the refusal is handled by now
+    expect(conn.requests.items.filter((r) => r.op === 'join')).toHaveLength(1);
+    vi.advanceTimersByTime(100); // the first retry's delay
+    const second = await recoveryJoin(conn, 0);
+    conn.send(encodeReply(second, { group: 'g', members: [], already: true, offset: 3, recovered: true }));
+    for (const offset of [1, 2, 3]) conn.send(message(offset));
+    await waitFor('three messages', () => messages.length >= 3);
+    expect(offsets(messages)).toEqual([1, 2, 3]);
+    expect(errors).toEqual([]);
+    expect(client.lastOffset('g')).toBe(3);
+  });
+
+  it('retries temporary refusals with a doubling backoff, and gives the gap up with GAP when the hold time ends', async () => {
+    const { client, conn, messages, errors } = await heldMember();
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    conn.send(message(2));
+    const asked: number[] = [];
+    let elapsed = 0;
+    for (const delay of [0, 100, 200, 400, 800]) {
+      vi.advanceTimersByTime(delay);
+      elapsed += delay;
+      const ref = await recoveryJoin(conn, 0);
+      asked.push(elapsed);
+      conn.send(encodeErrorReply(ref, { code: 'UNAVAILABLE', message: 'the store is unreachable', temporary: true }));
+      await roundTrip(conn, client);
+    }
+    expect(asked).toEqual([0, 100, 300, 700, 1500]); // the next one would be at 3100, past the hold time
+    expect(errors).toEqual([]);
+    vi.advanceTimersByTime(3000 - elapsed); // the hold time (requestTimeoutMs) since the first ask
+    await waitFor('the GAP error', () => errors.length > 0);
+    expect(errors[0]).toMatchObject({ code: 'GAP', gap: { group: 'g', lost: [{ from: 1, to: 1 }] } });
+    expect(errors[0]?.message).toContain('no progress');
+    expect(offsets(messages)).toEqual([2]);
+    vi.advanceTimersByTime(10_000);
+    await roundTrip(conn, client);
+    expect(conn.requests.items.filter((r) => r.op === 'join')).toHaveLength(5); // none after giving up
   });
 
   it('gives the gap up after requestTimeoutMs without progress', async () => {

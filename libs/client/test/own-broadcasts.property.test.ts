@@ -26,7 +26,7 @@ interface Run {
   recoveries: number[];
   gaps: RoomsClientError[];
   /** Hands the sequencer the message of `offset`. */
-  receive(offset: number, from?: string): void;
+  receive(offset: number, from?: string, data?: unknown): void;
 }
 
 function start(): Run {
@@ -48,9 +48,9 @@ function start(): Run {
     },
     { holdMs: 3_600_000, maxHeld: 10_000 },
   );
-  sequencer.connected(true);
-  const receive = (offset: number, from = 'other'): void => {
-    const message: MessageEvent = { ev: 'message', group: 'g', from, data: null, offset };
+  sequencer.connected(true, 'me');
+  const receive = (offset: number, from = 'other', data: unknown = null): void => {
+    const message: MessageEvent = { ev: 'message', group: 'g', from, data, offset };
     sequencer.receive(message);
   };
   return { sequencer, offsets, delivered, recoveries, gaps, receive };
@@ -134,4 +134,61 @@ describe('own broadcasts in every order (property)', () => {
       { numRuns: 500 },
     );
   });
+
+  // The node holding the session dies: replies are lost, the connection drops, and the resumed session gets a replay
+  // of the group carrying its own broadcasts (with its own session id as `from`) among the others' messages.
+  it('after a drop, a replay with own broadcasts delivers each self:true one and every other member\'s message once, in order, and no other own one', () => {
+    const broadcast = fc.record({
+      kind: fc.constantFrom('other', 'quiet', 'self'),
+      /** An own broadcast the server never ran (the connection died first): it takes no offset. */
+      published: fc.boolean(),
+      /** Its reply (or a refusal, when not published) reached the client before the drop. */
+      answered: fc.boolean(),
+      /** Its message (another member's, or a self:true one's event) was lost in flight before the drop. */
+      lost: fc.boolean(),
+      replyFirst: fc.boolean(),
+    });
+    fc.assert(
+      fc.property(fc.array(broadcast, { minLength: 1, maxLength: 30 }), (items) => {
+        const run = start();
+        /** The group's messages as published, and whether the member's application is to get each. */
+        const log: { offset: number; from: string; data: string; due: boolean }[] = [];
+        const unanswered: ((offset: number | undefined, unanswered?: boolean) => void)[] = [];
+        try {
+          items.forEach(({ kind, published, answered, lost, replyFirst }, i) => {
+            const data = `b${i}`;
+            if (kind === 'other') {
+              log.push({ offset: log.length + 1, from: 'other', data, due: true });
+              if (!lost) run.receive(log.length, 'other', data);
+              return;
+            }
+            const settle = run.sequencer.ownBroadcast('g', kind === 'self', data);
+            if (!published) {
+              if (answered) settle(undefined, false); // refused
+              else unanswered.push(settle);
+              return;
+            }
+            const offset = log.length + 1;
+            log.push({ offset, from: 'me', data, due: kind === 'self' });
+            if (answered && replyFirst) settle(offset);
+            if (kind === 'self' && !lost) run.receive(offset, 'me', data);
+            if (answered && !replyFirst) settle(offset);
+            if (!answered) unanswered.push(settle);
+          });
+          run.sequencer.disconnected();
+          for (const settle of unanswered) settle(undefined, true);
+          run.sequencer.connected(true, 'me');
+          for (const { offset, from, data } of log) run.receive(offset, from, data); // the replay
+          run.receive(log.length + 1, 'other', 'live');
+          expect(run.delivered).toEqual([...log.filter(({ due }) => due).map(({ offset }) => offset), log.length + 1]);
+          expect(run.gaps).toEqual([]);
+          expect(run.offsets.last('g')).toBe(log.length + 1);
+        } finally {
+          run.sequencer.close();
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
 });
+

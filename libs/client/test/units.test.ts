@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { backoffDelay } from '../src/index.js';
 import { Emitter } from '../src/emitter.js';
 import { OffsetTracker } from '../src/offsets.js';
+import { OwnBroadcasts } from '../src/own-broadcasts.js';
 import { connectionUrl } from '../src/url.js';
 
 describe('backoffDelay', () => {
@@ -149,5 +150,44 @@ describe('connectionUrl', () => {
 
   it('throws for something that is not a URL', () => {
     expect(() => connectionUrl('nope', {})).toThrow(TypeError);
+  });
+});
+
+describe('OwnBroadcasts.claim', () => {
+  /** Broadcasts to `g` cut by a drop (no reply), in this order: their messages may still come in a replay. */
+  function cut(...sent: [self: boolean, data: unknown][]): OwnBroadcasts {
+    const own = new OwnBroadcasts();
+    for (const [self, data] of sent) own.settle('g', own.begin('g', self, data), undefined, true, 0);
+    return own;
+  }
+
+  it('takes the first broadcast that may have the offset, in the order sent', () => {
+    const own = cut([false, 'a'], [true, 'b'], [true, 'c']);
+    expect(own.claim('g', 1, 'a')).toBe(false);
+    expect(own.claim('g', 2, 'b')).toBe(true);
+    expect(own.claim('g', 3, 'c')).toBe(true);
+    expect(own.claim('g', 4, 'x')).toBe(false); // nothing left that may have it: not delivered
+  });
+
+  it('between broadcasts with and without self, the same data decides, else the order', () => {
+    expect(cut([false, 'a'], [true, 'b']).claim('g', 1, 'b')).toBe(true);
+    expect(cut([true, 'b'], [false, 'a']).claim('g', 1, 'a')).toBe(false);
+    expect(cut([false, 'same'], [true, 'same']).claim('g', 1, 'same')).toBe(false);
+  });
+
+  it('a self:true broadcast with a known offset is its offset\'s, and bounds the offsets of those sent before it', () => {
+    const own = cut([true, 'a']);
+    own.settle('g', own.begin('g', true, 'b'), 5, false, 0);
+    expect(own.claim('g', 5, 'b')).toBe(true);
+    expect(own.claim('g', 6, 'a')).toBe(false); // a had an offset below 5: it was never published
+  });
+
+  it('a broadcast without self still waiting for its reply is never a replayed message\'s', () => {
+    const own = new OwnBroadcasts();
+    const id = own.begin('g', false, 'a');
+    expect(own.claim('g', 1, 'a')).toBe(false);
+    expect(own.oldest('g')).toBe(id);
+    expect(own.settle('g', id, 2, false, 0)).toBe(true);
+    expect(own.oldest('g')).toBeUndefined();
   });
 });
