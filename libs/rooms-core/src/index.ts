@@ -22,7 +22,7 @@ export { MembershipRegistry } from './membership-registry.js';
 export type { AfterHook, BeforeHook, HookContext, HookOp } from './hooks.js';
 export { HookRegistry } from './hooks.js';
 export type { Backend, BackendHandler } from './port/backend.js';
-export type { GroupLog, GroupSnapshot, JoinOutcome, ReplicaEvent } from './port/group-log.js';
+export type { GroupLog, GroupSnapshot, JoinOutcome, ReassertedGroup, ReplicaEvent, RestoredMessage } from './port/group-log.js';
 export type { SessionRecord, SessionStore, TakenSession, TakeOptions } from './port/session-store.js';
 export type { ClusterBus, SendOptions } from './port/cluster-bus.js';
 export { DEFAULT_SEND_TIMEOUT_MS } from './port/cluster-bus.js';

@@ -34,6 +34,34 @@ local function memberJson(id, node, rest)
   if rest == '' or rest == '{}' then return head .. '}' end
   return head .. ',' .. string.sub(rest, 2)
 end
+local function trimHistoryBytes(state, history, total, budget)
+  local floor = total - budget
+  if tonumber(redis.call('HGET', state, 'hfirst') or '0') >= floor then return end
+  local start = '-'
+  local count = 2
+  while true do
+    local entries = redis.call('XRANGE', history, start, '+', 'COUNT', count)
+    if #entries == 0 then
+      redis.call('XTRIM', history, 'MAXLEN', 0)
+      redis.call('HSET', state, 'hfirst', total)
+      return
+    end
+    for i = 1, #entries do
+      local f = entries[i][2]
+      local p = 0
+      for j = 1, #f, 2 do
+        if f[j] == 'p' then p = tonumber(f[j + 1]) end
+      end
+      if p >= floor then
+        redis.call('XTRIM', history, 'MINID', entries[i][1])
+        redis.call('HSET', state, 'hfirst', p)
+        return
+      end
+    end
+    start = '(' .. entries[#entries][1]
+    count = math.min(count * 2, 128)
+  end
+end
 local function addCount(nodes, node, delta)
   local n = redis.call('HINCRBY', nodes, node, delta)
   if n <= 0 then redis.call('HDEL', nodes, node) end
@@ -167,34 +195,6 @@ return {'OK', v, prevNode or '', emptied}
  * twice as many each round: a publish that drops one message reads about two.
  */
 const PUBLISH = `
-local function trimHistoryBytes(state, history, total, budget)
-  local floor = total - budget
-  if tonumber(redis.call('HGET', state, 'hfirst') or '0') >= floor then return end
-  local start = '-'
-  local count = 2
-  while true do
-    local entries = redis.call('XRANGE', history, start, '+', 'COUNT', count)
-    if #entries == 0 then
-      redis.call('XTRIM', history, 'MAXLEN', 0)
-      redis.call('HSET', state, 'hfirst', total)
-      return
-    end
-    for i = 1, #entries do
-      local f = entries[i][2]
-      local p = 0
-      for j = 1, #f, 2 do
-        if f[j] == 'p' then p = tonumber(f[j + 1]) end
-      end
-      if p >= floor then
-        redis.call('XTRIM', history, 'MINID', entries[i][1])
-        redis.call('HSET', state, 'hfirst', p)
-        return
-      end
-    end
-    start = '(' .. entries[#entries][1]
-    count = math.min(count * 2, 128)
-  end
-end
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'GROUP_NOT_FOUND'} end
 local offset = redis.call('HINCRBY', KEYS[1], 'offset', 1)
 local v = redis.call('HINCRBY', KEYS[1], 'v', 1)
@@ -263,8 +263,9 @@ return {removed, emptied}
 /**
  * KEYS: state, spec, members, history, nodes, tomb [, groups]. ARGV: 1 specJson, 2 max, 3 static, 4 offset, 5 v,
  * 6 ever, 7 node, then (id, rest) pairs of the node's members. Re-creates a missing group, never lowers its offset or
- * version, and re-adds the node's missing members (one `joined` each) while the group has room by its stored `max`
- * (in the order given; the others stay out). Returns {created (1/0), v, added, refused}.
+ * version, and re-adds the node's missing members while the group has room by its stored `max` (in the order given; the
+ * others stay out): one `rejoined` each, `previousNode` null (the store held it nowhere; see `GroupLog.reassert`).
+ * Returns {created (1/0), v, added, refused}.
  */
 const REASSERT = `
 local created = 0
@@ -294,12 +295,48 @@ for i = 8, #ARGV, 2 do
     addCount(KEYS[5], ARGV[7], 1)
     redis.call('HSET', KEYS[1], 'ever', 1)
     local v = redis.call('HINCRBY', KEYS[1], 'v', 1)
-    PUB(CHANNEL, '{"type":"joined","group":' .. G .. ',"v":' .. v .. ',"member":' .. memberJson(ARGV[i], ARGV[7], ARGV[i + 1])
-      .. ',"size":' .. redis.call('HLEN', KEYS[3]) .. '}')
+    PUB(CHANNEL, '{"type":"rejoined","group":' .. G .. ',"v":' .. v .. ',"member":' .. memberJson(ARGV[i], ARGV[7], ARGV[i + 1])
+      .. ',"previousNode":null,"size":' .. redis.call('HLEN', KEYS[3]) .. '}')
     added = added + 1
   end
 end
 return {created, tonumber(redis.call('HGET', KEYS[1], 'v')), added, refused}
+`;
+
+/**
+ * KEYS: state, history. ARGV: 1 history length, 2 history byte budget, then (offset, from ('' = none), dataJson, self
+ * ('1' / '0')) for each message to restore, in offset order. Writes back messages the store lost (see
+ * `GroupLog.reassert`): each at or below the group's offset that the history can take next (it is empty, or its
+ * newest entry is the offset just before) is appended as PUBLISH appends it and published again as a `message` event
+ * with its own offset and the group's next `v`; the others are left out. Returns how many were restored (0 when the
+ * group is missing).
+ */
+const RESTORE = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local newest = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)
+local last = nil
+if #newest > 0 then last = tonumber(string.match(newest[1][1], '^(%d+)')) end
+local offsetNow = tonumber(redis.call('HGET', KEYS[1], 'offset') or '0')
+local restored = 0
+for i = 3, #ARGV, 4 do
+  local offset = tonumber(ARGV[i])
+  if offset >= 1 and offset <= offsetNow and (last == nil or offset == last + 1) then
+    local from = 'null'
+    if ARGV[i + 1] ~= '' then from = q(ARGV[i + 1]) end
+    local self = 'false'
+    if ARGV[i + 3] == '1' then self = 'true' end
+    local bytes = #ARGV[i + 2]
+    local total = redis.call('HINCRBY', KEYS[1], 'hbytes', bytes)
+    redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[1], offset .. '-0', 'f', from, 'd', ARGV[i + 2], 's', self, 'p', total - bytes)
+    trimHistoryBytes(KEYS[1], KEYS[2], total, tonumber(ARGV[2]))
+    local v = redis.call('HINCRBY', KEYS[1], 'v', 1)
+    PUB(CHANNEL, '{"type":"message","group":' .. G .. ',"v":' .. v .. ',"from":' .. from .. ',"data":' .. ARGV[i + 2]
+      .. ',"offset":' .. offset .. ',"self":' .. self .. '}')
+    last = offset
+    restored = restored + 1
+  end
+end
+return restored
 `;
 
 /**
@@ -334,5 +371,6 @@ export const GROUP_SCRIPTS = {
   discard: DISCARD,
   removeNode: REMOVE_NODE,
   reassert: REASSERT,
+  restore: RESTORE,
   history: HISTORY,
 } as const;

@@ -1,5 +1,5 @@
 import { RoomsError } from '@rooms-kit/core';
-import type { GroupId, GroupSnapshot, GroupSpec, LeaveReason, Logger, MemberInfo, NodeId, SessionId, StoredMessage } from '@rooms-kit/core';
+import type { GroupId, GroupSnapshot, GroupSpec, LeaveReason, Logger, MemberInfo, NodeId, RestoredMessage, SessionId, StoredMessage } from '@rooms-kit/core';
 import { decodeStoredMember, encodeData, encodeMemberRest, encodeOptionalData } from './event-codec.js';
 import type { GroupKeys, RedisKeys } from './keys.js';
 import { asArray, asInt, asString, asStrings } from './replies.js';
@@ -31,6 +31,7 @@ const SCRIPT_KEYS: Record<GroupScriptName, readonly GroupKeyName[]> = {
   discard: ['state', 'spec', 'members', 'history', 'nodes', 'tomb'],
   removeNode: ['state', 'members', 'nodes'],
   reassert: ['state', 'spec', 'members', 'history', 'nodes', 'tomb'],
+  restore: ['state', 'history'],
   history: ['state', 'history'],
 };
 
@@ -136,6 +137,17 @@ export class GroupStore {
     const args = [JSON.stringify(spec), maxOf(spec), spec.static ? '1' : '0', snapshot.offset, snapshot.v, snapshot.everActive ? 1 : 0, node, ...members];
     const reply = asArray(await this.run('reassert', spec.id, args, this.groupsSet()));
     return { created: asInt(reply[0]) === 1, v: asInt(reply[1]), added: asInt(reply[2]), refused: asInt(reply[3]) };
+  }
+
+  /**
+   * Writes back messages the store lost and publishes them again, in offset order (see the RESTORE script and
+   * `GroupLog.reassert`). Resolves with how many were restored.
+   */
+  async restore(group: GroupId, messages: readonly RestoredMessage[]): Promise<number> {
+    const { maxCount, maxBytes } = this.historyBounds;
+    const args: Array<string | number> = [maxCount, maxBytes];
+    for (const m of messages) args.push(m.offset, m.from ?? '', m.json, m.self ? '1' : '0');
+    return asInt(await this.run('restore', group, args));
   }
 
   /**

@@ -2,6 +2,7 @@ import type { GroupId, Logger, NodeId, Now } from '@rooms-kit/core';
 import { CleanupLock } from './cleanup-lock.js';
 import type { GroupStore } from './group-store.js';
 import type { RedisKeys } from './keys.js';
+import { OrphanAdoptions } from './orphan-adoptions.js';
 import { asStrings } from './replies.js';
 import type { RedisCaller, ScriptRunner } from './script-runner.js';
 
@@ -20,8 +21,9 @@ export interface NodeCleanupDeps {
   lockMs: number;
   logger: Logger;
   /**
-   * Groups of the node's index this cleanup found without any member (it emptied them, or a cleaner that died before
-   * did), reported batch by batch.
+   * Groups this node now supervises as orphans, reported batch by batch: those of the node's index this cleanup found
+   * without any member (it emptied them, or a cleaner that died before did), and those the dead node had adopted as
+   * orphans itself and had not ended yet (see `OrphanAdoptions`).
    */
   onOrphans(groups: GroupId[]): void;
 }
@@ -36,7 +38,8 @@ export type CleanupOutcome = 'done' | 'busy' | 'alive' | 'lost-lock';
 /**
  * Cleans up after a dead node, on one survivor only (see `CleanupLock`): removes its members from every group of its
  * index with `left` reason `node-down` (events published as usual, so every watching node applies them) and reports
- * the groups that left empty (`onOrphans`), gives its live sessions their death time (resumable elsewhere for their
+ * the groups that left empty (`onOrphans`, recorded as adopted by this node), takes over the orphans the dead node had
+ * adopted (a cleaner that died during an orphan's grace must not leave it for good), gives its live sessions their death time (resumable elsewhere for their
  * window, then expired), and finally forgets the node (index, session set, known-nodes entry), listing it among the
  * recently dead so that every survivor still hears of it. Before every batch and before forgetting the node it renews
  * the lock and re-checks that the node is still dead, and stops otherwise. The lock is released (compare-and-delete)
@@ -63,6 +66,7 @@ async function cleanUpLocked(deps: NodeCleanupDeps, node: NodeId, lock: CleanupL
     if (!owned) return 'lost-lock';
     return back === 1 ? 'alive' : null;
   };
+  const adoptions = new OrphanAdoptions(redis, keys);
   const groups = asStrings(await redis.call('SMEMBERS', keys.nodeGroups(node)));
   let removed = 0;
   for (let i = 0; i < groups.length; i += BATCH) {
@@ -72,7 +76,16 @@ async function cleanUpLocked(deps: NodeCleanupDeps, node: NodeId, lock: CleanupL
     const results = await Promise.all(batch.map((group) => deps.groups.removeNode(group, node)));
     const orphans = batch.filter((_, j) => results[j]?.emptied === true);
     for (const result of results) removed += result.removed;
+    // Recorded before adopting: should this node die during their grace, its own cleaner takes them over.
+    await adoptions.record(orphans, deps.self);
     if (orphans.length > 0) deps.onOrphans(orphans);
+  }
+  const stopBeforeAdoptions = await mayGoOn();
+  if (stopBeforeAdoptions) return stopBeforeAdoptions;
+  const inherited = await adoptions.takeOver(node, deps.self);
+  if (inherited.length > 0) {
+    deps.logger.info({ node, groups: inherited.length }, 'took over the orphaned groups a dead node had adopted');
+    deps.onOrphans(inherited);
   }
   const sessions = asStrings(await redis.call('SMEMBERS', keys.nodeSessions(node)));
   const diedAt = String(deps.now());

@@ -22,6 +22,20 @@ export interface RedisBackendOptions {
   /** Longest a call waits for Redis before rejecting `UNAVAILABLE`. Default 1000. */
   commandTimeoutMs?: number;
   logger?: Logger;
+  /**
+   * What `start()` does when Redis cannot be reached: `false` (default) rejects `UNAVAILABLE`; `true` reports
+   * `onAvailability(false)` to the handler once, keeps trying (a new connection attempt after a pause growing from
+   * 100 ms to at most `START_RETRY_MAX_MS`, 1 s) and resolves once Redis answered and the node started there,
+   * after `onAvailability(true)`. `close()` ends the wait (`start()` then rejects `UNAVAILABLE`).
+   */
+  waitForStore?: boolean;
+  /**
+   * How often the backend checks that Redis still answers (one PING per interval on the command connection), and
+   * how long a PING may stay unanswered before Redis counts as unreachable (`onAvailability(false)`, calls rejected
+   * `UNAVAILABLE`) until one is answered again. Catches a Redis that stalls with its connections open (a SIGSTOP,
+   * a long fork), which no connection error reports. Default `{ intervalMs: 1000, timeoutMs: 2000 }`.
+   */
+  stallProbe?: { intervalMs?: number; timeoutMs?: number };
   /** Prefix of every key and channel (no braces). Default `rooms:`. */
   keyPrefix?: string;
   /** Wall clock for session expiry and liveness (epoch ms). Default `Date.now`. */
@@ -39,6 +53,8 @@ export interface ResolvedOptions {
   commandTimeoutMs: number;
   keyPrefix: string;
   now: Now;
+  waitForStore: boolean;
+  stallProbe: { intervalMs: number; timeoutMs: number };
 }
 
 /** Applies the defaults and validates; throws a `TypeError` naming a bad option. */
@@ -60,6 +76,11 @@ export function resolveOptions(options: RedisBackendOptions): ResolvedOptions {
     commandTimeoutMs: positive('commandTimeoutMs', options.commandTimeoutMs ?? 1000),
     keyPrefix,
     now: options.now ?? Date.now,
+    waitForStore: options.waitForStore ?? false,
+    stallProbe: {
+      intervalMs: positive('stallProbe.intervalMs', options.stallProbe?.intervalMs ?? 1000),
+      timeoutMs: positive('stallProbe.timeoutMs', options.stallProbe?.timeoutMs ?? 2000),
+    },
   };
 }
 

@@ -15,9 +15,15 @@ import type { Running } from './redis-runtime.js';
 import { RedisRuntime } from './redis-runtime.js';
 import { RedisSessionStore } from './redis-session-store.js';
 import { parseRedisUrl } from './redis-url.js';
+import { Pause } from './pause.js';
 import { ScriptRunner } from './script-runner.js';
 import { scriptSources } from './scripts.js';
 import { SessionRecords } from './session-records.js';
+
+/** First pause between two start attempts while waiting for Redis (`waitForStore`); doubles up to the max. */
+const START_RETRY_MIN_MS = 100;
+/** Longest pause between two start attempts while waiting for Redis. */
+const START_RETRY_MAX_MS = 1000;
 
 /**
  * RedisBackend: the kernel's backend on Redis, one server or Redis Cluster: the group log (`RedisGroupLog`), the
@@ -42,6 +48,8 @@ export class RedisBackend implements Backend {
   private handler: BackendHandler | null = null;
   private starting: Promise<void> | null = null;
   private closing: Promise<void> | null = null;
+  /** The pause between two start attempts while waiting for Redis (`waitForStore`); `close()` ends it. */
+  private readonly startPause = new Pause();
 
   constructor(options: RedisBackendOptions) {
     const resolved = resolveOptions(options);
@@ -52,7 +60,10 @@ export class RedisBackend implements Backend {
     this.bus = new RedisClusterBus(this.runtime);
   }
 
-  /** Connects (rejects `UNAVAILABLE` when Redis cannot be reached), subscribes this node's control channel and starts the liveness. */
+  /**
+   * Connects (rejects `UNAVAILABLE` when Redis cannot be reached, or with `waitForStore` waits for it: see
+   * `RedisBackendOptions.waitForStore`), subscribes this node's control channel and starts the liveness.
+   */
   start(handler: BackendHandler): Promise<void> {
     if (this.closing) return Promise.reject(new RoomsError('UNAVAILABLE', 'the backend is closed'));
     this.starting ??= this.open(handler);
@@ -66,17 +77,57 @@ export class RedisBackend implements Backend {
    */
   close(): Promise<void> {
     this.runtime.closing = true;
+    this.startPause.cancel();
     this.closing ??= this.shutdown();
     return this.closing;
   }
 
+  /**
+   * Starts (`attempt`); with `waitForStore`, an attempt that failed because Redis could not be reached is tried
+   * again after a pause until one succeeds or `close()` is called. The handler hears `onAvailability(false)` once
+   * when the wait begins and `onAvailability(true)` once it is over (before `start()` resolves); one warn line each.
+   */
   private async open(handler: BackendHandler): Promise<void> {
+    const { options, logger } = this.runtime;
+    let waiting = false;
+    for (let failures = 0; ; failures++) {
+      try {
+        await this.attempt(handler);
+      } catch (error) {
+        const retry = options.waitForStore && !this.closing && error instanceof RoomsError && error.code === 'UNAVAILABLE';
+        if (!retry) {
+          this.starting = null;
+          throw error;
+        }
+        if (!waiting) {
+          waiting = true;
+          // The reason without a stack (an expected condition, not a bug), and not the URL (it may hold a password).
+          logger.warn({ reason: error.message }, 'Redis cannot be reached at start: waiting for it');
+          this.notifyStart(handler, false);
+        }
+        await this.startPause.wait(Math.min(START_RETRY_MIN_MS * 2 ** failures, START_RETRY_MAX_MS));
+        continue;
+      }
+      if (waiting) {
+        logger.warn({}, 'Redis reached: starting');
+        this.notifyStart(handler, true);
+      }
+      return;
+    }
+  }
+
+  private notifyStart(handler: BackendHandler, available: boolean): void {
+    this.notify('onAvailability', () => handler.onAvailability(available));
+  }
+
+  private async attempt(handler: BackendHandler): Promise<void> {
     const { options, keys, logger } = this.runtime;
     const link = new RedisLink(
       parseRedisUrl(options.url),
       {
         nodeId: this.nodeId,
         commandTimeoutMs: options.commandTimeoutMs,
+        stallProbe: options.stallProbe,
         logger,
         channels: () => ({ group: this.groups.channels(), control: [keys.control(this.nodeId)] }),
       },
@@ -129,7 +180,6 @@ export class RedisBackend implements Backend {
       this.bus.attach(null);
       await liveness.stop(false);
       await link.close();
-      this.starting = null;
       throw toStoreError(error);
     }
     if (this.closing) {

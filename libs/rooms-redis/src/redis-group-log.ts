@@ -11,6 +11,7 @@ import type {
   LeaveReason,
   MemberInfo,
   NodeId,
+  ReassertedGroup,
   RecoverySource,
   ReplicaEvent,
   SessionId,
@@ -33,7 +34,8 @@ import type { RedisRuntime, Running } from './redis-runtime.js';
  *   in a row back off.
  * - Failure: see `RedisRuntime.call`; a command that timed out may still have been applied by Redis (its event then
  *   arrives as usual).
- * Offsets never go back, also across a loss of Redis data (`reassert` keeps the highest offset and version).
+ * Offsets never go back, also across a loss of Redis data (`reassert` keeps the highest offset and version, and writes
+ * back the messages acknowledged to the node's senders that it never saw published).
  */
 export class RedisGroupLog implements GroupLog {
   private readonly table: WatchTable;
@@ -171,7 +173,7 @@ export class RedisGroupLog implements GroupLog {
     });
   }
 
-  async reassert(groups: GroupSnapshot[]): Promise<void> {
+  async reassert(groups: ReassertedGroup[]): Promise<void> {
     const run = this.runtime.require();
     const self = this.runtime.nodeId;
     for (const given of groups) {
@@ -186,11 +188,13 @@ export class RedisGroupLog implements GroupLog {
         const result = await run.groups.reassert(given, self);
         if (mine) run.index.after(self, group);
         if (result.created && run.link.cluster) await this.updateGroupSet(run, 'SADD', group);
-        // A watch this call created starts after its own events, as `createGroup` does; an existing one keeps going.
+        // A watch this call created starts after the members' events, as `createGroup` does; an existing one keeps going.
         if (created) {
           snapshot = await run.groups.read(group);
           if (!snapshot) this.dropUnusedWatch(watch);
         }
+        // After that snapshot: the messages written back reach this node as events too, as they reach the others.
+        if (given.messages && given.messages.length > 0 && (snapshot || !created)) await run.groups.restore(group, given.messages);
       } catch (error) {
         if (!watch.established) this.dropUnusedWatch(watch);
         throw toStoreError(error);

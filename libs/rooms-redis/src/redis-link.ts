@@ -4,6 +4,7 @@ import type { Logger, NodeId } from '@rooms-kit/core';
 import { keySlot } from './key-slot.js';
 import type { RedisCaller } from './script-runner.js';
 import type { RedisTarget } from './redis-url.js';
+import { StallProbe } from './stall-probe.js';
 
 /** What the link reports to its owner. */
 export interface RedisLinkListener {
@@ -20,6 +21,8 @@ export interface RedisLinkOptions {
   nodeId: NodeId;
   commandTimeoutMs: number;
   logger: Logger;
+  /** The PING that tells a stalled Redis (see `StallProbe`): how often, and how long it may stay unanswered. */
+  stallProbe: { intervalMs: number; timeoutMs: number };
   /** Every channel to subscribe again after a reconnect: group channels (`sharded` on Redis Cluster) and control ones. */
   channels(): { group: string[]; control: string[] };
 }
@@ -43,6 +46,10 @@ const CONFIRM_RETRY_MS = 200;
  * after `subscribersReady` and an acknowledged command behind those subscriptions on every shard holding a group
  * channel (SUNSUBSCRIBE of a probe channel in one of its slots, answered with the connection's subscription count,
  * which must not be 0). The classic subscriber of the control channels is left to ioredis.
+ *
+ * A Redis that stops answering with its connections open (SIGSTOP) is told by a `StallProbe` on the command
+ * connection (one PING per `stallProbe.intervalMs`): unanswered for `stallProbe.timeoutMs`, the link reports down,
+ * and up again at the next answer. One warn line per change.
  */
 export class RedisLink {
   readonly cluster: boolean;
@@ -62,6 +69,7 @@ export class RedisLink {
   private shardsSignalled = false;
   private confirming = false;
   private confirmTimer: ReturnType<typeof setTimeout> | null = null;
+  private readonly probe: StallProbe;
 
   constructor(target: RedisTarget, options: RedisLinkOptions, listener: RedisLinkListener) {
     this.options = options;
@@ -103,6 +111,7 @@ export class RedisLink {
       cluster.on('message', (channel: string, message: string) => this.message(channel, message));
       cluster.on('error', (error: unknown) => this.options.logger.debug({ err: error }, 'redis cluster error'));
       cluster.on('ready', () => {
+        this.probe.reset();
         this.commandsReady = true;
         this.confirmShards();
         this.maybeUp();
@@ -119,6 +128,11 @@ export class RedisLink {
       });
     }
     this.commands = this.redis as unknown as RedisCaller;
+    this.probe = new StallProbe({
+      ...options.stallProbe,
+      ping: () => this.redis.ping(),
+      onStall: (stalled) => this.stallChanged(stalled),
+    });
   }
 
   /** True while every connection is ready. */
@@ -138,6 +152,7 @@ export class RedisLink {
     this.subscriberReady = true;
     this.up = true;
     this.started = true;
+    this.probe.start();
   }
 
   /** Subscribes to a group channel (SSUBSCRIBE on Redis Cluster); resolves once acknowledged. */
@@ -161,6 +176,7 @@ export class RedisLink {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.probe.stop();
     if (this.confirmTimer) clearTimeout(this.confirmTimer);
     this.confirmTimer = null;
     const clients: Array<Redis | Cluster> = [this.redis];
@@ -184,6 +200,8 @@ export class RedisLink {
     client.on('ready', () => {
       if (!this.started || this.closed) return;
       if (role === 'commands') {
+        // A connection that just became ready has answered: a stall seen before it is over.
+        this.probe.reset();
         this.commandsReady = true;
         this.maybeUp();
       } else {
@@ -263,8 +281,24 @@ export class RedisLink {
     return counts.every((count) => Number(count) > 0);
   }
 
+  /** The stall probe's report: down while Redis does not answer, up again (when every connection is ready) after. */
+  private stallChanged(stalled: boolean): void {
+    if (!this.started || this.closed) return;
+    const { logger, stallProbe } = this.options;
+    if (stalled) {
+      logger.warn({ timeoutMs: stallProbe.timeoutMs }, 'Redis does not answer PING: the shared store counts as unreachable until it does');
+      if (this.up) {
+        this.up = false;
+        this.listener.onDown();
+      }
+    } else {
+      logger.warn({}, 'Redis answers PING again');
+      this.maybeUp();
+    }
+  }
+
   private maybeUp(): void {
-    if (this.up || this.closed || !this.started || !this.commandsReady || !this.subscriberReady) return;
+    if (this.up || this.closed || !this.started || !this.commandsReady || !this.subscriberReady || this.probe.isStalled) return;
     this.up = true;
     this.listener.onUp();
   }

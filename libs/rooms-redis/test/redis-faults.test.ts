@@ -172,7 +172,7 @@ describe('RedisBackend after Redis comes back', () => {
     }
     // Both nodes saw both members come back.
     for (const h of [ha, hb]) {
-      await h.until((x) => x.events('room').filter((e) => e.type === 'joined' && e.v > before.v).length === 2, 'two re-joins');
+      await h.until((x) => x.events('room').filter((e) => e.type === 'rejoined' && e.v > before.v).length === 2, 'two re-joins');
     }
   });
 });

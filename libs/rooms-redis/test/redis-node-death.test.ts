@@ -164,7 +164,8 @@ describe('a node that stalls past its TTL (SIGSTOP, then SIGCONT)', () => {
 
     child.proc.kill('SIGCONT');
     await child.printed('reasserted');
-    await hb.until((h) => h.events('shared').filter((e) => e.type === 'joined').length === 4, 'c1 and c2 back');
+    // Re-asserted after the node-down: `rejoined` (previousNode null), not `joined` (issue 13, item 9).
+    await hb.until((h) => h.events('shared').filter((e) => e.type === 'rejoined' && e.previousNode === null).length === 2, 'c1 and c2 back');
     const shared = await b.groups.snapshot('shared');
     expect(shared?.members.map((m) => m.id).sort()).toEqual(['c1', 'c2', 'sb']);
     expect((await b.groups.snapshot('own'))?.members).toEqual([{ id: 'c3', node: childId }]);

@@ -11,6 +11,8 @@ import type { GroupSupervisor } from '../supervision/group-supervisor.js';
 import { NO_META } from '../supervision/group-supervisor.js';
 import type { GroupId, GroupInfo, GroupMessage, GroupSpec, LeaveReason, MemberInfo, SessionId } from '../types.js';
 import type { CreateRequest, CreateResult, JoinResult, PublishResult } from './group-requests.js';
+import { UnconfirmedMessages } from '../replica/unconfirmed-messages.js';
+import { KeyedQueue } from './keyed-queue.js';
 import { checkPayload, checkPayloadField, requireGroupId, requireShallow } from './request-checks.js';
 
 /** Options of `GroupOperations`. */
@@ -22,9 +24,12 @@ export interface GroupOperationsOptions {
   node: NodeOpenness & { readonly isDraining: boolean };
   /** `creations` bounds `create` (per node, per session); see `CreationQuota`. */
   supervisor: Pick<GroupSupervisor, 'watched' | 'hold' | 'done' | 'adopt' | 'creations'>;
-  /** Waits until the replica applied the event `v` of this node's own change. */
+  /**
+   * Waits until the replica applied the event `v` of this node's own change; first applies the events received
+   * between the read of a replica's snapshot and its adoption (so `settle(local, local.v)` right after a watch).
+   */
   settle(local: LocalGroup, v: number): Promise<void>;
-  sessions: Pick<SessionService, 'memberFor' | 'save'>;
+  sessions: Pick<SessionService, 'memberFor' | 'save' | 'leaveStarting' | 'leaveDone'>;
   /** Takes a member out of a group in the store (retried until the store takes it). */
   leaveInStore(group: GroupId, session: SessionId, reason: LeaveReason): Promise<void>;
   logger: Logger;
@@ -55,9 +60,17 @@ export class GroupOperations {
   private readonly supervisor: GroupOperationsOptions['supervisor'];
   private readonly watched: ReadonlyMap<GroupId, LocalGroup>;
   private readonly maxPayloadBytes: number | undefined;
+  /**
+   * A session's changes of one group (create that joins, join, leave) run one after the other: overlapped, a leave's
+   * last step would undo a join that landed after it (an embedding program may overlap them; the gateway does not).
+   */
+  private readonly changes = new KeyedQueue();
+  /** Messages acknowledged to this node's senders whose events its replicas have not applied yet. */
+  private readonly unconfirmed: UnconfirmedMessages;
 
   constructor(private readonly options: GroupOperationsOptions) {
     this.registry = options.registry;
+    this.unconfirmed = new UnconfirmedMessages(options.logger);
     this.hooks = options.hooks;
     this.groups = options.groups;
     this.supervisor = options.supervisor;
@@ -67,6 +80,21 @@ export class GroupOperations {
 
   /** See `NodeManager.create`. */
   async create(session: SessionId | null, request: CreateRequest): Promise<CreateResult> {
+    if (session === null || request.group === undefined) return this.createNow(session, request);
+    return this.changes.run(changeKey(session, request.group), () => this.createNow(session, request));
+  }
+
+  /** See `NodeManager.join`. */
+  join(session: SessionId, group: GroupId, options: { data?: unknown }): Promise<JoinResult> {
+    return this.changes.run(changeKey(session, group), () => this.joinNow(session, group, options));
+  }
+
+  /** See `NodeManager.leave`. */
+  leave(session: SessionId, group: GroupId, options: { data?: unknown }): Promise<{ group: GroupId }> {
+    return this.changes.run(changeKey(session, group), () => this.leaveNow(session, group, options));
+  }
+
+  private async createNow(session: SessionId | null, request: CreateRequest): Promise<CreateResult> {
     const { node, sessions } = this.options;
     node.assertOpen();
     if (node.isDraining) throw new RoomsError('NODE_DRAINING');
@@ -102,6 +130,8 @@ export class GroupOperations {
       quota.settle(session, null);
       throw error;
     }
+    // Changes made by other nodes between the create and its adoption (a join of the new id, a discard).
+    await this.options.settle(local, local.v);
     quota.settle(session, id);
     if (first && !this.registry.add(id, first.id)) {
       // The session ended while the create was in flight: take the member out again.
@@ -114,8 +144,7 @@ export class GroupOperations {
     return result;
   }
 
-  /** See `NodeManager.join`. */
-  async join(session: SessionId, group: GroupId, options: { data?: unknown }): Promise<JoinResult> {
+  private async joinNow(session: SessionId, group: GroupId, options: { data?: unknown }): Promise<JoinResult> {
     this.options.node.assertOpen();
     this.requireSession(session);
     requireGroupId(group);
@@ -126,6 +155,8 @@ export class GroupOperations {
     const local = await this.supervisor.hold(group);
     let result: JoinResult;
     try {
+      // A replica adopted just now may miss the changes made while it was being read (a discard: the join is refused).
+      await this.options.settle(local, local.v);
       if (this.registry.has(group, session)) {
         result = { group, members: [...local.members.values()], already: true, offset: local.offset };
       } else {
@@ -144,8 +175,7 @@ export class GroupOperations {
     return result;
   }
 
-  /** See `NodeManager.leave`. */
-  async leave(session: SessionId, group: GroupId, options: { data?: unknown }): Promise<{ group: GroupId }> {
+  private async leaveNow(session: SessionId, group: GroupId, options: { data?: unknown }): Promise<{ group: GroupId }> {
     this.options.node.assertOpen();
     this.requireSession(session);
     requireGroupId(group);
@@ -156,17 +186,25 @@ export class GroupOperations {
       await this.requireExists(group);
       throw new RoomsError('NOT_MEMBER');
     }
-    const local = await this.supervisor.hold(group);
+    const { sessions } = this.options;
+    // The record loses the group before the store does: a resume that takes the session meanwhile does not put it
+    // back; one that took it already is seen here, and the leave then leaves its member alone.
+    if (!(await sessions.leaveStarting(session, group))) throw new RoomsError('BAD_REQUEST', `unknown session ${session}`);
     try {
-      const v = await this.groups.leave(group, session, 'leave', options.data);
-      if (v === null) {
+      const local = await this.supervisor.hold(group);
+      try {
+        const v = await this.groups.leave(group, session, 'leave', options.data);
+        if (v === null) {
+          this.registry.remove(group, session);
+          throw new RoomsError('NOT_MEMBER');
+        }
+        await this.options.settle(local, v);
         this.registry.remove(group, session);
-        throw new RoomsError('NOT_MEMBER');
+      } finally {
+        this.supervisor.done(local);
       }
-      await this.options.settle(local, v);
-      this.registry.remove(group, session);
     } finally {
-      this.supervisor.done(local);
+      sessions.leaveDone(session, group);
     }
     await this.options.sessions.save(session);
     const result = { group };
@@ -266,7 +304,11 @@ export class GroupOperations {
   private publish(group: GroupId, from: SessionId | null, data: unknown, self: boolean, json?: string): Promise<PublishResult> {
     return this.groups.publish(group, from, data, self, json).then(({ offset, size }) => {
       const local = this.watched.get(group);
-      if (local && offset > local.acknowledged) local.acknowledged = offset;
+      if (local) {
+        if (offset > local.acknowledged) local.acknowledged = offset;
+        // Acknowledged, event not back yet: kept until it is, to restore it if the store loses it meanwhile.
+        if (offset > local.offset) this.unconfirmed.keep(local, { offset, from, json: json ?? JSON.stringify(data) ?? 'null', self });
+      }
       return { recipients: from === null || self ? size : size - 1, offset };
     });
   }
@@ -297,4 +339,9 @@ export class GroupOperations {
       this.options.logger.error({ err: error, op: context.op, group: context.group }, 'after-hook threw');
     }
   }
+}
+
+/** The key of a session's changes of one group (two pairs that shared one would only wait for each other). */
+function changeKey(session: SessionId, group: GroupId): string {
+  return `${session}\u0000${group}`;
 }

@@ -10,6 +10,11 @@ export interface AttachedNode {
   alive: boolean;
   /** When it closed or was killed (epoch ms); null while alive. */
   diedAt: number | null;
+  /**
+   * Groups left empty by dead nodes that were handed to this node (`onOrphans`) to end after their grace. Should this
+   * node die too, the next survivor takes over those still there and still empty (see `InMemoryStore.killNode`).
+   */
+  adopted: Set<GroupId>;
 }
 
 /**
@@ -24,7 +29,7 @@ export class AttachedNodes {
   /** Attaches a node. Rejects a node id seen before (ids are unique per process start). */
   attach(node: NodeId, handler: BackendHandler): void {
     if (this.nodes.has(node)) throw new RoomsError('INTERNAL', `node id ${node} was already used`);
-    this.nodes.set(node, { handler, watching: new Set(), alive: true, diedAt: null });
+    this.nodes.set(node, { handler, watching: new Set(), alive: true, diedAt: null, adopted: new Set() });
   }
 
   /** The node, alive or dead; undefined when never attached. */

@@ -9,7 +9,8 @@ import { InMemoryStore } from './in-memory-store.js';
 /**
  * InMemoryBackend: a backend over an `InMemoryStore`, for embedded single-node use (the default) and for running
  * several kernels in one process against one store in tests. Keeps every guarantee of the port; group events are
- * dispatched synchronously, before the call that caused them resolves, and bus messages on a later microtask.
+ * dispatched synchronously, before the call that caused them resolves (in `v` order, see `MemoryDispatch`), and bus
+ * messages on a later microtask.
  */
 export class InMemoryBackend implements Backend {
   readonly nodeId: NodeId;

@@ -2,7 +2,7 @@ import { DEFAULT_LIMITS } from '@rooms-kit/contract';
 import type { Clock, Now } from '../clock.js';
 import { systemClock } from '../clock.js';
 import type { BackendHandler } from '../port/backend.js';
-import type { NodeId } from '../types.js';
+import type { GroupId, NodeId } from '../types.js';
 import { AttachedNodes } from './attached-nodes.js';
 import { MemoryBus } from './memory-bus.js';
 import { MemoryGroups } from './memory-groups.js';
@@ -27,7 +27,7 @@ export interface InMemoryStoreOptions {
  * InMemoryStore: the shared state behind `InMemoryBackend`s, playing the part Redis plays in a cluster: the groups,
  * the session records and the bus between the attached nodes. Several backends (nodes) can attach to one store in one
  * process; every operation is applied atomically (JavaScript runs it to completion) and its event is dispatched
- * synchronously, in order, to the nodes watching the group.
+ * in `v` order to the nodes watching the group (see `MemoryDispatch`).
  * Test controls simulate faults: `setAvailable(false)` (store unreachable), `wipe()` (restart without persistence),
  * `killNode(id)` (a node's crash, detected at once).
  */
@@ -92,12 +92,34 @@ export class InMemoryStore {
    * with `node-down`, the other nodes get `onNodeDown`, and its sessions become resumable elsewhere for their window.
    */
   killNode(node: NodeId): void {
-    if (!this.nodes.markDead(node, this.now())) return;
+    const dead = this.nodes.get(node);
+    if (!dead || !this.nodes.markDead(node, this.now())) return;
     this.bus.forget(node);
     const orphans = this.groups.removeNode(node);
     const survivors = [...this.nodes.live()];
     for (const other of survivors) other.handler.onNodeDown(node);
-    // One survivor (the one that "cleaned up") takes over the lifecycle of the groups the dead node left empty.
-    if (orphans.length > 0) survivors[0]?.handler.onOrphans(orphans);
+    // One survivor (the one that "cleaned up") takes over the lifecycle of the groups the dead node left empty, and of
+    // those it had adopted itself and not ended yet: else a group whose adopter died during its grace stays for good.
+    const adopterId = this.nodes.liveNodes()[0];
+    const adopter = survivors[0];
+    if (adopterId === undefined || !adopter) return;
+    const inherited = [...dead.adopted].filter((group) => !orphans.includes(group) && this.stillOrphaned(adopterId, group));
+    dead.adopted.clear();
+    const handed = [...orphans, ...inherited];
+    if (handed.length === 0) return;
+    for (const group of handed) adopter.adopted.add(group);
+    adopter.handler.onOrphans(handed);
+  }
+
+  /**
+   * Whether an adopted group still exists without any member (one that got members again is nobody's orphan). While
+   * the store plays unreachable it cannot be told: handed on anyway (adopting a group that has members ends nothing).
+   */
+  private stillOrphaned(reader: NodeId, group: GroupId): boolean {
+    try {
+      return this.groups.snapshot(reader, group)?.members.length === 0;
+    } catch {
+      return true;
+    }
   }
 }

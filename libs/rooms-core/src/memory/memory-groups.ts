@@ -1,7 +1,8 @@
 import { RoomsError } from '@rooms-kit/contract';
-import type { GroupSnapshot, JoinOutcome, ReplicaEvent } from '../port/group-log.js';
+import type { GroupSnapshot, JoinOutcome, ReassertedGroup, ReplicaEvent, RestoredMessage } from '../port/group-log.js';
 import type { DiscardReason, GroupId, GroupMessage, GroupSpec, LeaveReason, MemberInfo, NodeId, SessionId } from '../types.js';
-import type { AttachedNodes } from './attached-nodes.js';
+import type { AttachedNode, AttachedNodes } from './attached-nodes.js';
+import { MemoryDispatch } from './memory-dispatch.js';
 import { MemoryHistory } from './memory-history.js';
 
 type MessageEvent = Extract<ReplicaEvent, { type: 'message' }>;
@@ -29,11 +30,13 @@ export interface HistoryBounds {
 
 /**
  * MemoryGroups: the groups of an `InMemoryStore`, the group log every attached node shares. Each operation runs to
- * completion (JavaScript does not interleave it) and dispatches its event synchronously, in order, to the live nodes
- * watching the group. `node` is the node calling: it must be attached and alive, and the store reachable.
+ * completion (JavaScript does not interleave it) and hands its event to the live nodes watching the group through a
+ * `MemoryDispatch` (in `v` order per node, also for changes made from inside `onEvent`). `node` is the node calling:
+ * it must be attached and alive, and the store reachable.
  */
 export class MemoryGroups {
   private readonly groups = new Map<GroupId, StoredGroup>();
+  private readonly dispatch = new MemoryDispatch();
 
   constructor(
     private readonly nodes: AttachedNodes,
@@ -143,10 +146,11 @@ export class MemoryGroups {
   }
 
   /**
-   * Re-creates groups and members a node holds when the store lost them; never overrides, and never adds a member
-   * past the group's `maxMembers` (as stored: a group created again meanwhile keeps its own).
+   * Re-creates groups and members a node holds when the store lost them (one `rejoined` each, `previousNode` null);
+   * never overrides, and never adds a member past the group's `maxMembers` (as stored: a group created again
+   * meanwhile keeps its own). Then writes back the messages the store lost (see `restore`).
    */
-  reassert(node: NodeId, snapshots: GroupSnapshot[]): void {
+  reassert(node: NodeId, snapshots: ReassertedGroup[]): void {
     this.nodes.check(node);
     for (const snap of snapshots) {
       let group = this.groups.get(snap.spec.id);
@@ -161,10 +165,28 @@ export class MemoryGroups {
         if (max !== null && group.members.size >= max) continue;
         group.members.set(member.id, member);
         group.everActive = true;
-        this.emit(snap.spec.id, { type: 'joined', group: snap.spec.id, v: ++group.v, member, size: group.members.size });
+        this.emit(snap.spec.id, { type: 'rejoined', group: snap.spec.id, v: ++group.v, member, previousNode: null, size: group.members.size });
       }
       this.nodes.get(node)?.watching.add(snap.spec.id);
+      for (const message of snap.messages ?? []) this.restore(snap.spec.id, group, message);
     }
+  }
+
+  /**
+   * Writes a message the store lost back into the history and publishes it again (see `GroupLog.reassert`): only one
+   * at or below the group's offset that the history can take next (none held from its offset on).
+   */
+  private restore(id: GroupId, group: StoredGroup, message: RestoredMessage): void {
+    const { offset, from, json, self } = message;
+    if (offset < 1 || offset > group.offset) return;
+    if (group.history === null) {
+      group.history = new MemoryHistory(this.historyBounds.maxCount, this.historyBounds.maxBytes, offset - 1);
+      group.historyFrom = Math.min(group.historyFrom, offset);
+    } else if (offset !== group.history.nextOffset) {
+      return;
+    }
+    group.history.append(offset, from, json);
+    this.emit(id, { type: 'message', group: id, v: ++group.v, from, data: JSON.parse(json) as unknown, offset, self });
   }
 
   /**
@@ -199,9 +221,9 @@ export class MemoryGroups {
   }
 
   private emit(id: GroupId, event: ReplicaEvent): void {
-    for (const entry of this.nodes.all()) {
-      if (entry.alive && entry.watching.has(id)) entry.handler.onEvent(event);
-    }
+    const to: AttachedNode[] = [];
+    for (const entry of this.nodes.all()) if (entry.alive && entry.watching.has(id)) to.push(entry);
+    this.dispatch.emit(event, to);
   }
 }
 

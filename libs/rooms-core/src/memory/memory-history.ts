@@ -36,6 +36,11 @@ export class MemoryHistory {
     return this.held;
   }
 
+  /** Offset the next message appended must have (one past the newest held, or dropped by a bound). */
+  get nextOffset(): number {
+    return this.next;
+  }
+
   /** Messages held (at most `maxCount`). */
   get count(): number {
     return this.next - this.first;

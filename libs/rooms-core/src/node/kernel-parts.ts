@@ -8,6 +8,7 @@ import { LeaveRetrier } from '../reconcile/leave-retrier.js';
 import { Reconciler } from '../reconcile/reconciler.js';
 import { ReplicaApplier } from '../replica/replica-applier.js';
 import { ReplicaResync } from '../replica/replica-resync.js';
+import { DEFAULT_OFFSET_CHECKPOINT_MS, OffsetCheckpoint } from '../sessions/offset-checkpoint.js';
 import { SessionMessenger } from '../sessions/session-messenger.js';
 import { SessionService } from '../sessions/session-service.js';
 import { GroupSupervisor } from '../supervision/group-supervisor.js';
@@ -15,6 +16,7 @@ import type { GroupId, LeaveReason, NodeId, SessionId } from '../types.js';
 import type { LocalGroup } from '../replica/local-group.js';
 import type { NodeLifecycle } from './node-lifecycle.js';
 import type { NodeManagerOptions } from './node-manager-options.js';
+import { DEFAULT_NODE_TTL_MS } from './node-manager-options.js';
 import { GatedGroupLog, unsettledStore } from './store-gate.js';
 
 /** What `assembleKernel` builds the parts from: the node's options with their defaults resolved, and what it shares. */
@@ -39,6 +41,7 @@ export interface KernelParts {
   resync: ReplicaResync;
   reconciler: Reconciler;
   leaves: LeaveRetrier;
+  checkpoint: OffsetCheckpoint;
 }
 
 /**
@@ -81,7 +84,11 @@ export function assembleKernel(settings: KernelSettings): KernelParts {
     settle: (local, v) => resync.settle(local, v),
     leaveInStore,
     tellTaken: (node, session) => messenger.tellTaken(node, session),
-    onSessionEnded: settings.onSessionEnded,
+    onSessionEnded: (session, reason) => {
+      // Taken or kicked: no longer connected here, its record is not this node's to checkpoint.
+      checkpoint.untrack(session);
+      settings.onSessionEnded?.(session, reason);
+    },
     logger,
     clock,
     now: settings.now,
@@ -100,7 +107,17 @@ export function assembleKernel(settings: KernelSettings): KernelParts {
     // A failure is logged by the resync, which tries again by itself while the replica holds its events.
     gapFound: (local) => void resync.resync(local).catch(() => undefined),
   });
-  const resync: ReplicaResync = new ReplicaResync({ nodeId, groups, host: supervisor, applier, store: lifecycle, clock, logger });
+  const resync: ReplicaResync = new ReplicaResync({
+    nodeId,
+    groups,
+    host: supervisor,
+    applier,
+    store: lifecycle,
+    bus: backend.bus,
+    confirmMs: settings.nodeTtlMs ?? DEFAULT_NODE_TTL_MS,
+    clock,
+    logger,
+  });
   const messenger: SessionMessenger = new SessionMessenger({ nodeId, bus: backend.bus, store: backend.sessions, sessions, logger });
   const operations = new GroupOperations({
     groups: gated,
@@ -135,5 +152,14 @@ export function assembleKernel(settings: KernelSettings): KernelParts {
     clock,
     logger,
   });
-  return { sessions, messenger, operations, supervisor, applier, resync, reconciler, leaves };
+  const checkpoint: OffsetCheckpoint = new OffsetCheckpoint({
+    everyMs: settings.offsetCheckpointMs ?? DEFAULT_OFFSET_CHECKPOINT_MS,
+    clock,
+    logger,
+    groupsOf: (session) => registry.groupsOf(session),
+    offsetOf: (group) => supervisor.offsetOf(group),
+    save: (session) => sessions.save(session),
+    mayRun: () => lifecycle.storeSettled,
+  });
+  return { sessions, messenger, operations, supervisor, applier, resync, reconciler, leaves, checkpoint };
 }

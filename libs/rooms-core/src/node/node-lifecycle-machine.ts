@@ -1,4 +1,4 @@
-import { setup } from 'xstate';
+import { and, or, setup, stateIn } from 'xstate';
 
 /** Events of a node's lifecycle actor (sent by `NodeManager`, which does the I/O each one follows or precedes). */
 export type NodeLifecycleEvent =
@@ -8,7 +8,10 @@ export type NodeLifecycleEvent =
   | { type: 'STARTED' }
   /** `drain()`: new groups are refused from now on. */
   | { type: 'DRAIN' }
-  /** The backend reported the shared store reachable (`true`) or not. */
+  /**
+   * The backend reported the shared store reachable (`true`) or not; during the start, a backend that waits for an
+   * unreachable store reports `false` once, then `true` once it reached it.
+   */
   | { type: 'STORE'; available: boolean }
   /**
    * The backend reported the store back after a loss, or this node taken for dead (`onReconnected`): the store may
@@ -26,11 +29,15 @@ export type NodeLifecycleEvent =
  * NodeLifecycleMachine: the lifecycle of one node, in three orthogonal regions.
  * - `run`: `new` -(START)-> `starting` -(STARTED)-> `started`; CLOSE from any of them -> `closing` -(CLOSED)->
  *   `closed` (final). `STARTED` after a CLOSE is ignored: a start that finishes after the close does not revive it.
+ *   `starting` -(STORE false)-> `waiting` (for the store: the backend could not reach it and keeps trying) -(STORE
+ *   true)-> `starting`: the start goes on once the store answers; CLOSE while waiting ends the wait.
  * - `intake`: `accepting` -(DRAIN)-> `draining` (for good; may come before the start, as before).
  * - `store`: `reachable` -(STORE false)-> `unreachable` -(STORE true)-> `reasserting` -(REASSERTED)-> `reachable`;
  *   RECONCILE from `reachable` -> `reasserting` too (the node learnt it was taken for dead); STORE false from
  *   `reasserting` -> `unreachable`. While `reasserting` the store answers, but may not hold this node's groups and
  *   members yet (a Redis restarted empty): a change there could be refused as `GROUP_NOT_FOUND` or reuse an offset.
+ *   A node that has not started yet (`run` `starting` or `waiting`) has nothing there to re-assert: STORE true takes
+ *   it from `unreachable` straight to `reachable`.
  * The node is ready (`/readyz`) in `started` x `accepting` x `reachable`, and open (operations accepted, actors and
  * timers may start) in `new`, `starting` and `started`. No timers: the actor needs no clock.
  */
@@ -39,6 +46,7 @@ export const NodeLifecycleMachine = setup({
   guards: {
     reachable: ({ event }) => event.type === 'STORE' && event.available,
     unreachable: ({ event }) => event.type === 'STORE' && !event.available,
+    beforeStart: or([stateIn({ run: 'starting' }), stateIn({ run: 'waiting' })]),
   },
 }).createMachine({
   id: 'node',
@@ -48,7 +56,8 @@ export const NodeLifecycleMachine = setup({
       initial: 'new',
       states: {
         new: { on: { START: 'starting', CLOSE: 'closing' } },
-        starting: { on: { STARTED: 'started', CLOSE: 'closing' } },
+        starting: { on: { STARTED: 'started', CLOSE: 'closing', STORE: { guard: 'unreachable', target: 'waiting' } } },
+        waiting: { on: { STORE: { guard: 'reachable', target: 'starting' }, CLOSE: 'closing' } },
         started: { on: { CLOSE: 'closing' } },
         closing: { on: { CLOSED: 'closed' } },
         closed: { type: 'final' },
@@ -65,7 +74,14 @@ export const NodeLifecycleMachine = setup({
       initial: 'reachable',
       states: {
         reachable: { on: { STORE: { guard: 'unreachable', target: 'unreachable' }, RECONCILE: 'reasserting' } },
-        unreachable: { on: { STORE: { guard: 'reachable', target: 'reasserting' } } },
+        unreachable: {
+          on: {
+            STORE: [
+              { guard: and(['reachable', 'beforeStart']), target: 'reachable' },
+              { guard: 'reachable', target: 'reasserting' },
+            ],
+          },
+        },
         reasserting: { on: { STORE: { guard: 'unreachable', target: 'unreachable' }, REASSERTED: 'reachable' } },
       },
     },
@@ -74,7 +90,7 @@ export const NodeLifecycleMachine = setup({
 
 /** The state value of a `NodeLifecycleMachine` actor, one entry per region. */
 export interface NodeLifecycleValue {
-  run: 'new' | 'starting' | 'started' | 'closing' | 'closed';
+  run: 'new' | 'starting' | 'waiting' | 'started' | 'closing' | 'closed';
   intake: 'accepting' | 'draining';
   store: 'reachable' | 'unreachable' | 'reasserting';
 }

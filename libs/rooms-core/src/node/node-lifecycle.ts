@@ -6,7 +6,10 @@ import { NodeLifecycleMachine } from './node-lifecycle-machine.js';
 
 /** What the parts of a node ask of its lifecycle: whether they may still start something, or serve a request. */
 export interface NodeOpenness {
-  /** True until `close()` (in `new`, `starting` and `started`): operations run, actors and timers may start. */
+  /**
+   * True until `close()` (in `new`, `starting`, `waiting` and `started`): operations run, actors and timers may
+   * start.
+   */
   readonly isOpen: boolean;
   /** Throws `UNAVAILABLE` once the node is closing or closed. */
   assertOpen(): void;
@@ -42,7 +45,7 @@ export class NodeLifecycle implements NodeOpenness, StoreSettlement {
     return this.actor.getSnapshot().value;
   }
 
-  /** True in `new`, `starting` and `started` (see `NodeOpenness.isOpen`). */
+  /** True in `new`, `starting`, `waiting` and `started` (see `NodeOpenness.isOpen`). */
   get isOpen(): boolean {
     const run = this.value.run;
     return run !== 'closing' && run !== 'closed';
@@ -52,6 +55,11 @@ export class NodeLifecycle implements NodeOpenness, StoreSettlement {
   get ready(): boolean {
     const { run, intake, store } = this.value;
     return run === 'started' && intake === 'accepting' && store === 'reachable';
+  }
+
+  /** True while the start waits for a store it could not reach (the backend keeps trying; `run` is `waiting`). */
+  get waitingForStore(): boolean {
+    return this.value.run === 'waiting';
   }
 
   /** True while the shared store can be reached (as the backend last reported), re-asserted or not yet. */
@@ -97,7 +105,10 @@ export class NodeLifecycle implements NodeOpenness, StoreSettlement {
     this.send({ type: 'DRAIN' });
   }
 
-  /** The backend reported the store's reachability (back after a loss: not settled until `reasserted`). */
+  /**
+   * The backend reported the store's reachability (back after a loss: not settled until `reasserted`). During the
+   * start, `false` means the start waits for the store (`waiting`) and `true` that it goes on (nothing to re-assert).
+   */
   store(available: boolean): void {
     this.send({ type: 'STORE', available });
   }

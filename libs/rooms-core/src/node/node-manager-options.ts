@@ -4,6 +4,9 @@ import type { Logger } from '../logger.js';
 import type { Backend } from '../port/backend.js';
 import type { GroupId, MemberInfo, NodeId, SessionId } from '../types.js';
 
+/** Default `NodeManagerOptions.nodeTtlMs`: the node TTL the Redis backend and the gateway (`ROOMS_NODE_TTL_MS`) default to. */
+export const DEFAULT_NODE_TTL_MS = 3000;
+
 /** Options of a `NodeManager`. Only `delivery` is required. */
 export interface NodeManagerOptions {
   /** Where events for this node's sessions go. */
@@ -20,6 +23,19 @@ export interface NodeManagerOptions {
   staticGroups?: readonly GroupId[];
   /** Largest `data` (as JSON, bytes) `announce` and `broadcast` accept; default no limit (the gateway limits frames). */
   maxPayloadBytes?: number;
+  /**
+   * Every this many ms, the records of connected sessions whose offsets moved are stored again, so that a resume
+   * after this node's crash replays only what came after the last checkpoint (see `OffsetCheckpoint`). Default 5000;
+   * 0 turns it off (a resume after a crash then replays everything since the session joined).
+   */
+  offsetCheckpointMs?: number;
+  /**
+   * How long the cluster's liveness gives a node to show it is alive (the backend's node TTL: pass the same value).
+   * After a store loss every node re-asserts its members in its own time: a resync that finds members of a node still
+   * live missing from the store keeps them and reads the group again this long after, removing (`left` node-down)
+   * only those still missing then. Default `DEFAULT_NODE_TTL_MS` (3000).
+   */
+  nodeTtlMs?: number;
   /** Timers for lifecycle (grace, ttl, resume window). Default the global timers. */
   clock?: Clock;
   /** Wall clock (session expiry). Default `Date.now`. */

@@ -109,6 +109,7 @@ export class NodeManager {
       await this.supervisor.ensureStatic(id);
     }
     this.lifecycle.started();
+    this.parts.checkpoint.start();
   }
 
   /** Refuses new groups from now on (`NODE_DRAINING`); everything else keeps working. */
@@ -125,8 +126,9 @@ export class NodeManager {
   // ---- sessions ------------------------------------------------------------------------------------------------
 
   /** Registers a connected session so it can create, join and receive events. `tokenHash` makes it resumable. */
-  registerSession(session: SessionId, info: { user?: string; tokenHash?: string } = {}): Promise<void> {
-    return this.sessions.register(session, info);
+  async registerSession(session: SessionId, info: { user?: string; tokenHash?: string } = {}): Promise<void> {
+    await this.sessions.register(session, info);
+    this.parts.checkpoint.track(session);
   }
 
   /** True when the session is registered here (connected or suspended). */
@@ -139,6 +141,7 @@ export class NodeManager {
    * Leaves the store cannot take now are retried when it is back.
    */
   unregisterSession(session: SessionId, reason: LeaveReason = 'disconnect'): Promise<void> {
+    this.parts.checkpoint.untrack(session);
     return this.sessions.unregister(session, reason);
   }
 
@@ -153,6 +156,8 @@ export class NodeManager {
    * When the window ends without a resume the session ends with `left` reason `disconnect`.
    */
   suspendSession(session: SessionId, offsets: Record<GroupId, number>): Promise<void> {
+    // The suspension's offsets are exact: no checkpoint may overwrite them with the node's.
+    this.parts.checkpoint.untrack(session);
     return this.sessions.suspend(session, offsets);
   }
 
@@ -167,10 +172,12 @@ export class NodeManager {
    * With `expectedUser` (auth on; null = a token without user), a session of another user, or with a user when null
    * was given, is refused (null) before anything changes.
    */
-  resumeSession(session: SessionId, tokenHash: string, newTokenHash: string, expectedUser?: string | null): Promise<ResumeResult | null> {
+  async resumeSession(session: SessionId, tokenHash: string, newTokenHash: string, expectedUser?: string | null): Promise<ResumeResult | null> {
     // A store back from a loss may not hold the session's record yet: refused (temporary) rather than lost.
     if (!this.lifecycle.storeSettled) return unsettledStore();
-    return this.sessions.resume(session, tokenHash, newTokenHash, expectedUser);
+    const result = await this.sessions.resume(session, tokenHash, newTokenHash, expectedUser);
+    if (result) this.parts.checkpoint.track(session);
+    return result;
   }
 
   // ---- operations ----------------------------------------------------------------------------------------------
@@ -293,6 +300,7 @@ export class NodeManager {
 
   private async shutdown(): Promise<void> {
     this.lifecycle.beginClose();
+    this.parts.checkpoint.close();
     this.parts.reconciler.close();
     this.parts.resync.close();
     this.parts.leaves.close();

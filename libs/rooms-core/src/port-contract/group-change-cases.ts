@@ -54,6 +54,25 @@ export function groupChangeCases({ api: { describe, it }, setup }: ContractCases
     });
   });
 
+  describe('order', () => {
+    it('a change made from inside onEvent reaches every node after the event it was made in', async () => {
+      const [a, b, c, ha, hb, hc] = three(await setup());
+      const g = gid();
+      await a.groups.createGroup(spec(g, { allowEmpty: true }), null);
+      await b.groups.watch(g);
+      await c.groups.watch(g);
+      // The first node answers a message at once, from inside its event (as an embedder's delivery port may).
+      const record = ha.onEvent.bind(ha);
+      ha.onEvent = (event: ReplicaEvent): void => {
+        record(event);
+        if (event.type === 'message' && event.data === 'ping') void a.groups.publish(g, null, 'pong', true);
+      };
+      await b.groups.publish(g, 'someone', 'ping', false);
+      for (const handler of [ha, hb, hc]) await handler.untilVersion(g, 2);
+      for (const handler of [ha, hb, hc]) assertVersions(handler, g, 1, 2);
+    });
+  });
+
   describe('join', () => {
     it('adds a member; every watching node, the joiner included, gets `joined` once', async () => {
       const [a, b, c, ha, hb, hc] = three(await setup());

@@ -1,4 +1,4 @@
-import type { GroupSnapshot } from '../port/group-log.js';
+import type { GroupSnapshot, ReassertedGroup } from '../port/group-log.js';
 import { assertCode, assertEqual, assertExcludes, assertIncludes, assertMatch, assertTrue } from './assertions.js';
 import type { ContractCases } from './fixtures.js';
 import { assertVersions, byId, gid, member, spec, three } from './fixtures.js';
@@ -128,13 +128,41 @@ export function groupReadCases({ api: { describe, it }, setup }: ContractCases):
       await b.groups.reassert([lost]);
       const afterB = (await a.groups.snapshot(g)) as GroupSnapshot;
       assertEqual(byId(afterB.members), [member('s1', a.nodeId, 'a1'), member('s2', b.nodeId)], "members after b's reassert");
-      // a watches the group since its reassert: it sees b's member come back.
-      const joined = await ha.waitForEvent((e) => e.group === g && e.type === 'joined', 'joined of s2');
-      assertMatch(joined, { type: 'joined', member: member('s2', b.nodeId), size: 2, v: afterB.v }, 'joined of s2');
+      // a watches the group since its reassert: it sees b's member come back (`rejoined`, held by no node before).
+      const back = await ha.waitForEvent((e) => e.group === g && e.type === 'rejoined', 'rejoined of s2');
+      assertMatch(back, { type: 'rejoined', member: member('s2', b.nodeId), previousNode: null, size: 2, v: afterB.v }, 'rejoined of s2');
       const sent = await b.groups.publish(g, 's2', 'next', false);
       assertEqual(sent.offset, 8, 'offset after the reassert');
       assertEqual((await hb.untilMessage(g, 8)).v, afterB.v + 1, "v of b's message");
       assertEqual((await ha.untilMessage(g, 8)).v, afterB.v + 1, "v of a's message");
+    });
+
+    it('writes back lost messages in offset order (history and events, original offsets); never twice', async () => {
+      const [a, b, , ha, hb] = three(await setup());
+      const g = gid();
+      const messages = [
+        { offset: 4, from: 's1', json: '"four"', self: false },
+        { offset: 5, from: null, json: '{"n":5}', self: true },
+      ];
+      const lost: ReassertedGroup = { spec: spec(g), members: [member('s1', a.nodeId)], offset: 5, v: 9, everActive: true, messages };
+      await a.groups.reassert([lost]);
+      const four = await ha.untilMessage(g, 4);
+      assertMatch(four, { type: 'message', from: 's1', data: 'four', offset: 4, self: false }, 'event of offset 4');
+      const five = await ha.untilMessage(g, 5);
+      assertMatch(five, { type: 'message', from: null, data: { n: 5 }, offset: 5, self: true }, 'event of offset 5');
+      assertTrue(five.v === four.v + 1, `versions in a row, got ${four.v} and ${five.v}`);
+      const restored = await b.groups.history(g, 3);
+      assertEqual(restored.messages.map((m) => [m.offset, m.from, m.data]), [[4, 's1', 'four'], [5, null, { n: 5 }]], 'history after the restore');
+      assertTrue(restored.complete, 'history from offset 4 is complete');
+      assertTrue(!(await b.groups.history(g, 2)).complete, 'history before offset 4 is not');
+      // Again (a second re-assert): the history holds them, nothing is written or published twice.
+      const watched = (await b.groups.watch(g)) as GroupSnapshot;
+      await a.groups.reassert([lost]);
+      const sent = await a.groups.publish(g, 's1', 'six', false);
+      assertEqual(sent.offset, 6, 'offset after the restore');
+      await hb.untilMessage(g, 6);
+      assertEqual(hb.events(g).filter((e) => e.v > watched.v).map((e) => e.type), ['message'], "b's events after it watched");
+      assertEqual((await b.groups.history(g, 3)).messages.map((m) => m.offset), [4, 5, 6], 'history at the end');
     });
 
     it('adds only this node`s missing members to an existing group and never overrides others', async () => {
@@ -147,7 +175,8 @@ export function groupReadCases({ api: { describe, it }, setup }: ContractCases):
       const now = (await b.groups.snapshot(g)) as GroupSnapshot;
       assertEqual(byId(now.members), [member('s1', b.nodeId), member('s3', a.nodeId)], 'members');
       await hb.untilVersion(g, 3);
-      assertEqual(hb.events(g).map((e) => e.type), ['rejoined', 'joined'], 'events');
+      assertEqual(hb.events(g).map((e) => e.type), ['rejoined', 'rejoined'], 'events');
+      assertMatch(hb.events(g)[1], { member: member('s3', a.nodeId), previousNode: null }, 'the re-asserted member');
     });
 
     it('re-adds members only while the group has room by its stored maxMembers, in the order given', async () => {
@@ -163,7 +192,7 @@ export function groupReadCases({ api: { describe, it }, setup }: ContractCases):
       assertEqual(afterB.v, afterA.v, 'no event for a member that found no room');
       const sent = await c.groups.publish(g, null, 'sentinel', false);
       await ha.untilMessage(g, sent.offset);
-      assertTrue(!ha.events(g).some((e) => e.type === 'joined' && e.member.id === 'b1'), 'no joined of b1');
+      assertTrue(!ha.events(g).some((e) => e.type === 'rejoined' && e.member.id === 'b1'), 'no event for b1');
 
       // A group created again meanwhile keeps its own (smaller) maxMembers.
       const again = gid();

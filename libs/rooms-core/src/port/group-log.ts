@@ -7,6 +7,11 @@ import type { DiscardReason, GroupId, GroupMessage, GroupSpec, LeaveReason, Memb
 export type ReplicaEvent =
   | { type: 'joined'; group: GroupId; v: number; member: MemberInfo; size: number }
   | { type: 'left'; group: GroupId; v: number; member: MemberInfo; reason: LeaveReason; data?: unknown; size: number }
+  /**
+   * A member put back on `member.node`: a resumed session (`GroupLog.rejoin`), or a member re-asserted by its own node
+   * after the store lost it (`GroupLog.reassert`). `previousNode` is the node the store held it on, null when it held
+   * it on none (removed with `node-down` while its node stalled, or lost with the store's data).
+   */
   | { type: 'rejoined'; group: GroupId; v: number; member: MemberInfo; previousNode: NodeId | null; size: number }
   | {
       type: 'message';
@@ -28,6 +33,28 @@ export interface GroupSnapshot {
   v: number;
   /** Whether the group has had a member (an empty group that had members is in `empty-grace`, else `created`). */
   everActive: boolean;
+}
+
+/**
+ * A message the store acknowledged to a sender on this node whose event this node never saw: the store may have lost
+ * it (see `ReassertedGroup.messages`).
+ */
+export interface RestoredMessage {
+  offset: number;
+  from: SessionId | null;
+  /** The message's `data` as JSON. */
+  json: string;
+  /** Deliver to the sender too. */
+  self: boolean;
+}
+
+/** A group as a node re-asserts it after the store came back (see `GroupLog.reassert`). */
+export interface ReassertedGroup extends GroupSnapshot {
+  /**
+   * Messages acknowledged to this node's senders that its replica never got back, in offset order, each at or below
+   * `offset`. Acknowledged means delivered to every member, also when the store lost everything before publishing.
+   */
+  messages?: RestoredMessage[];
 }
 
 /** Result of `GroupLog.join`. */
@@ -105,7 +132,13 @@ export interface GroupLog {
    * (never overriding what other nodes wrote) and resubscribes. A group it re-creates keeps its offsets (they never
    * go back) and its history starts after them (`history` of earlier offsets is incomplete). A member is added back
    * only while the group (as stored: its own `maxMembers` if it was created again meanwhile) has room, in the order
-   * given; the others stay out (no event), and the node's resync of that replica then finds them gone.
+   * given; the others stay out (no event), and the node's resync of that replica then finds them gone. A member added
+   * back emits `rejoined` with `previousNode` null (the store held it on no node): the member came back, it did not
+   * join; a replica that still shows it on that node never saw it leave, and tells nobody (see `ReplicaApplier`).
+   * Each of a group's `messages` the history does not hold yet and can still take in offset order (nothing at or
+   * after its offset is stored; e.g. the store lost them) is written back into the history and published again as a
+   * `message` event with its own offset and a new `v`, in offset order: replicas that applied that offset already
+   * drop it as old; the others deliver it (or find it in the history when they recover a gap). The others are left out.
    */
-  reassert(groups: GroupSnapshot[]): Promise<void>;
+  reassert(groups: ReassertedGroup[]): Promise<void>;
 }

@@ -3,7 +3,7 @@ import { createActor } from 'xstate';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import type { MembershipRegistry } from '../membership-registry.js';
-import type { GroupLog, GroupSnapshot } from '../port/group-log.js';
+import type { GroupLog, ReassertedGroup } from '../port/group-log.js';
 import type { LocalGroup } from '../replica/local-group.js';
 import type { NodeId } from '../types.js';
 import { ReconcileMachine } from './reconcile-machine.js';
@@ -35,7 +35,8 @@ export interface ReconcilerOptions {
 /**
  * Reconciler: what a node does when its store's connection came back after a loss (`BackendHandler.onReconnected`;
  * the store may have lost its data, or this node stalled past its liveness and was taken for dead): retry the leaves it
- * refused, store the session records again, re-assert this node's groups and members (offsets never go back), report
+ * refused, store the session records again, re-assert this node's groups and members (offsets never go back) with the
+ * messages acknowledged to its senders that its replicas never got back (`UnconfirmedMessages`), report
  * `reasserted` (the node serves again), and resync every replica (members hear what changed, and get the messages
  * they missed, before any later one). The records go first: one another node holds now was taken while nobody could
  * tell this node, so that session is forgotten here as taken and its members are not re-asserted. A
@@ -76,13 +77,15 @@ export class Reconciler {
     const { nodeId, registry } = this.options;
     await this.options.retryLeaves();
     await this.options.saveSessions();
-    const mine: GroupSnapshot[] = [...this.options.replicas()].map((local) => ({
+    const mine: ReassertedGroup[] = [...this.options.replicas()].map((local) => ({
       spec: local.spec,
       members: [...local.members.values()].filter((m) => m.node === nodeId && registry.has(local.id, m.id)),
       // Offsets never go back: also those acknowledged to senders whose events were lost with the store.
       offset: Math.max(local.offset, local.acknowledged),
       v: local.v,
       everActive: local.state !== 'created',
+      // Acknowledged means delivered: what the store may have lost before publishing it is written back.
+      messages: local.unconfirmed?.all.pending(local) ?? [],
     }));
     await this.options.groups.reassert(mine);
   }

@@ -2,6 +2,7 @@ import type { Actor } from 'xstate';
 import type { GroupSnapshot, ReplicaEvent } from '../port/group-log.js';
 import type { GroupMachine } from '../supervision/group-machine.js';
 import { visibleState } from '../supervision/group-machine.js';
+import type { GroupUnconfirmed } from './unconfirmed-messages.js';
 import type { GroupId, GroupSpec, GroupState, MemberInfo, NodeId, SessionId } from '../types.js';
 
 /**
@@ -23,6 +24,8 @@ export class LocalGroup {
   offset: number;
   /** The highest offset the store acknowledged to a publish from this node (its event may not have arrived). */
   acknowledged = 0;
+  /** Messages acknowledged to this node's senders whose events this replica has not applied yet (see `UnconfirmedMessages`). */
+  unconfirmed: GroupUnconfirmed | null = null;
   v: number;
   actor: Actor<typeof GroupMachine> | null = null;
   /** Operations of this node in flight on the group (the supervisor reports it `BUSY` to the actor while > 0). */

@@ -6,6 +6,11 @@ import type { DiscardReason, GroupId, LeaveReason, MemberInfo, NodeId, SessionId
 import type { LocalGroup } from './local-group.js';
 import { HELD_EVENTS_LIMIT } from './local-group.js';
 
+/** Most groups whose events are kept from before their adoption (see `ReplicaApplier.catchUp`); the oldest go first. */
+export const EARLY_GROUPS_LIMIT = 256;
+/** Most events kept per group from before its adoption; later ones are dropped (the replica then sees a gap). */
+export const EARLY_EVENTS_LIMIT = 1000;
+
 /** What the applier needs of the group supervision. */
 export interface ReplicaHost {
   /** The replicas of the groups this node watches, by id. */
@@ -49,6 +54,9 @@ export interface ReplicaApplierOptions {
  * Offsets reach members once and in order with none skipped: a message whose offset skips some holds the replica's
  * events and asks for a resync (`gapFound`), which delivers the missed ones first; held events follow
  * (`releaseHeld`).
+ * Events of a group not adopted yet are kept (`catchUp`): the backend sends a group's events from the moment it read
+ * the snapshot, and the kernel adopts that snapshot a few microtasks later; an event in between (a discard, a join)
+ * must not be lost.
  */
 export class ReplicaApplier {
   // The parts every event touches, held directly (the broadcast path reads them once per event).
@@ -56,6 +64,8 @@ export class ReplicaApplier {
   private readonly watched: ReadonlyMap<GroupId, LocalGroup>;
   private readonly registry: MembershipRegistry;
   private readonly delivery: DeliveryPort;
+  /** Per group not watched here (yet), the events received for it, in order (see `catchUp`). */
+  private readonly early = new Map<GroupId, ReplicaEvent[]>();
 
   constructor(private readonly options: ReplicaApplierOptions) {
     this.host = options.host;
@@ -72,6 +82,24 @@ export class ReplicaApplier {
       this.options.logger.error({ err: error, event: event.type, group: event.group }, 'failed to apply a replica event');
     }
   };
+
+  /**
+   * Applies to a replica just adopted the events of its group received between the read of its snapshot and its
+   * adoption (those the snapshot reflects are dropped by their version). Called by the operations right after they
+   * watched a group, and by the next event of the group; a no-op when there are none.
+   */
+  catchUp(local: LocalGroup): void {
+    if (this.early.size === 0) return;
+    const events = this.early.get(local.id);
+    if (!events) return;
+    this.early.delete(local.id);
+    for (const event of events) {
+      // Only events that follow the replica's version: one past a gap is no change of this snapshot's (a group of the
+      // same id discarded and created again since), and the rest is dropped with it.
+      if (this.watched.get(local.id) !== local || event.v > local.v + 1) return;
+      this.onEvent(event);
+    }
+  }
 
   /** Adds (or moves back to its node) a member and tells the local members it `joined`. */
   applyJoined(local: LocalGroup, member: MemberInfo): void {
@@ -106,6 +134,7 @@ export class ReplicaApplier {
 
   /** The group is gone: tells the local members when an admin discarded it, updates their records, forgets it. */
   applyDiscarded(local: LocalGroup, reason: DiscardReason): void {
+    local.unconfirmed?.all.forget(local);
     if (reason === 'admin') this.deliver(local, { ev: 'discarded', group: local.id, reason: 'admin' }, null);
     for (const session of this.registry.dropGroup(local.id)) void this.options.saveSession(session);
     this.host.forget(local);
@@ -135,7 +164,12 @@ export class ReplicaApplier {
 
   private apply(event: ReplicaEvent, holdOnGap = true): void {
     const local = this.watched.get(event.group);
-    if (!local || event.v <= local.v) return;
+    if (!local) {
+      this.keepEarly(event);
+      return;
+    }
+    if (this.early.size > 0) this.catchUp(local);
+    if (event.v <= local.v) return;
     if (local.held !== null) {
       this.hold(local, event);
       return;
@@ -150,7 +184,10 @@ export class ReplicaApplier {
     local.v = event.v;
     switch (event.type) {
       case 'message': {
+        // A message written back after a store lost it (`GroupLog.reassert`), applied here already: old.
+        if (event.offset <= local.offset) break;
         local.offset = event.offset;
+        if (local.unconfirmed !== null && local.unconfirmed.messages.length > 0) local.unconfirmed.confirm(event.offset);
         const message: DeliveryEvent = { ev: 'message', group: event.group, from: event.from, data: event.data, offset: event.offset };
         this.deliver(local, message, event.self ? null : event.from);
         break;
@@ -174,6 +211,17 @@ export class ReplicaApplier {
     local.release();
   }
 
+  /** Keeps an event of a group not watched here: its watch may be on its way to adoption (see `catchUp`). */
+  private keepEarly(event: ReplicaEvent): void {
+    const kept = this.early.get(event.group);
+    if (kept) {
+      if (kept.length < EARLY_EVENTS_LIMIT) kept.push(event);
+      return;
+    }
+    if (this.early.size >= EARLY_GROUPS_LIMIT) this.early.delete(this.early.keys().next().value as GroupId);
+    this.early.set(event.group, [event]);
+  }
+
   /** Holds an event behind a resync; past `HELD_EVENTS_LIMIT`, delivers every held event now, missed ones or not. */
   private hold(local: LocalGroup, event: ReplicaEvent): void {
     const held = local.held as ReplicaEvent[];
@@ -193,9 +241,16 @@ export class ReplicaApplier {
     }
   }
 
+  /**
+   * Puts a member back (a resume, or its node's re-assert) and tells the local members it `rejoined`, except when the
+   * store held it on no node (`previousNode` null) while this replica still shows it on that very node: this replica
+   * never saw it leave (its own node, which ignores the `node-down` of its live members, or any node after the store
+   * lost its data), so its members have nothing to hear.
+   */
   private applyRejoined(local: LocalGroup, member: MemberInfo, previousNode: NodeId | null): void {
     const { nodeId } = this.options;
     const registry = this.registry;
+    const neverLeftHere = previousNode === null && local.members.get(member.id)?.node === member.node;
     local.members.set(member.id, member);
     if (member.node === nodeId) {
       if (!registry.add(local.id, member.id)) void this.options.leaveInStore(local.id, member.id, 'disconnect');
@@ -206,10 +261,12 @@ export class ReplicaApplier {
       // and nobody could tell it. Saving the record asks the store, and ends the session here as taken if it is.
       void this.options.saveSession(member.id);
     }
-    const event: DeliveryEvent = { ev: 'rejoined', group: local.id, member };
-    const payload = this.options.rejoinMessage?.(member, local.id);
-    if (payload !== undefined) event.data = payload;
-    this.deliver(local, event, member.id);
+    if (!neverLeftHere) {
+      const event: DeliveryEvent = { ev: 'rejoined', group: local.id, member };
+      const payload = this.options.rejoinMessage?.(member, local.id);
+      if (payload !== undefined) event.data = payload;
+      this.deliver(local, event, member.id);
+    }
     this.host.sizeChanged(local);
   }
 

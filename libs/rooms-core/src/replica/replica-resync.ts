@@ -2,6 +2,7 @@ import type { Clock } from '../clock.js';
 import type { DeliveryEvent } from '../delivery.js';
 import type { Logger } from '../logger.js';
 import type { StoreSettlement } from '../node/node-lifecycle.js';
+import type { ClusterBus } from '../port/cluster-bus.js';
 import type { GroupLog } from '../port/group-log.js';
 import type { NodeId } from '../types.js';
 import type { LocalGroup } from './local-group.js';
@@ -21,16 +22,26 @@ export interface ReplicaResyncOptions {
   /** Which replica is current (a replica replaced or forgotten meanwhile is left alone). */
   host: Pick<ReplicaHost, 'watched'>;
   /** Applies the differences it finds, with the events local members get for them, then the events it held. */
-  applier: Pick<ReplicaApplier, 'applyJoined' | 'applyLeft' | 'applyDiscarded' | 'deliver' | 'releaseHeld'>;
+  applier: Pick<ReplicaApplier, 'applyJoined' | 'applyLeft' | 'applyDiscarded' | 'deliver' | 'releaseHeld' | 'catchUp'>;
   /**
    * A resync reads the store only once it is settled: a store back without this node's re-assert (a Redis restarted
    * empty) would show a live group as gone.
    */
   store: Pick<StoreSettlement, 'whenStoreSettled'>;
-  /** Timers of the bounded wait in `settle` and of the retries. */
+  /** Which nodes the cluster's liveness still counts as alive (after a store loss, also those it awaits). */
+  bus: Pick<ClusterBus, 'liveNodes'>;
+  /**
+   * How long members of a live node that the store no longer has are kept before the group is read again to confirm
+   * they are gone: the node TTL, the time a node has to show it is alive (and so to re-assert after a store loss).
+   */
+  confirmMs: number;
+  /** Timers of the bounded wait in `settle`, of the retries and of the confirmation reads. */
   clock: Clock;
   logger: Logger;
 }
+
+/** A replica's confirmation read: waiting on its timer, or due (the next read applies the store's members in full). */
+type Confirmation = { timer: unknown } | 'due';
 
 /**
  * ReplicaResync: brings a replica in line with the store when events may have been missed: after the store came
@@ -38,7 +49,13 @@ export interface ReplicaResyncOptions {
  * (`settle`), and when a message skipped offsets (`ReplicaApplier`'s `gapFound`). Members get the `joined`/`left`
  * events of the differences and, in order, the messages they missed, before any later event: the replica holds the
  * events that arrive meanwhile (`LocalGroup.held`) and applies them after the missed messages, so a live member sees
- * every offset once, in order. One resync per replica at a time; `close` ends the retries.
+ * every offset once, in order. One resync per replica at a time; `close` ends the retries and confirmation reads.
+ *
+ * Members of another node that is still live (`ClusterBus.liveNodes`) and missing from the store are not removed at
+ * once: after a store loss every node re-asserts its members in its own time, and a read before a node did would tell
+ * everyone its members left (then rejoined). They are kept, and the group is read again `confirmMs` later; that read
+ * removes (`left` node-down) every member still missing: one whose node died meanwhile, or one that really left while
+ * this node missed its event (no ghost). Members of this node and of nodes not live are removed at once.
  */
 export class ReplicaResync {
   /** Per replica, the resync waiting to read (for the one before it, or for the store): later requests share it. */
@@ -47,6 +64,8 @@ export class ReplicaResync {
   private readonly reading = new Map<LocalGroup, Promise<void>>();
   /** Per replica, the timer of the retry after a failure. */
   private readonly retries = new Map<LocalGroup, unknown>();
+  /** Per replica that kept members of live nodes missing from the store, its confirmation read. */
+  private readonly confirmations = new Map<LocalGroup, Confirmation>();
   private closed = false;
 
   constructor(private readonly options: ReplicaResyncOptions) {}
@@ -69,8 +88,11 @@ export class ReplicaResync {
   /**
    * Waits until the event `v` of this node's own change was applied; when it does not come within
    * `EVENT_WAIT_MS` (an event lost on the way), resyncs the replica from the store instead of waiting forever.
+   * First applies the events received before the replica was adopted (`ReplicaApplier.catchUp`): `settle(local,
+   * local.v)` right after a watch brings a replica adopted a moment ago up to date (a discard among them forgets it).
    */
   async settle(local: LocalGroup, v: number): Promise<void> {
+    this.options.applier.catchUp(local);
     if (local.v >= v) return;
     const { clock } = this.options;
     let timer: unknown = null;
@@ -85,11 +107,13 @@ export class ReplicaResync {
     }
   }
 
-  /** Ends the retries; later requests do nothing. Idempotent. */
+  /** Ends the retries and the confirmation reads; later requests do nothing. Idempotent. */
   close(): void {
     this.closed = true;
     for (const timer of this.retries.values()) this.options.clock.clearTimeout(timer);
     this.retries.clear();
+    for (const confirmation of this.confirmations.values()) if (confirmation !== 'due') this.options.clock.clearTimeout(confirmation.timer);
+    this.confirmations.clear();
   }
 
   private async queue(local: LocalGroup, before: Promise<void> | undefined): Promise<void> {
@@ -115,7 +139,10 @@ export class ReplicaResync {
     // Events from now on wait behind what the replica missed.
     local.held ??= [];
     try {
+      // Read before the snapshot: a confirmation that falls due during the read gets a read of its own.
+      const confirming = this.confirmations.get(local) === 'due';
       const snapshot = await this.options.groups.watch(local.id);
+      if (confirming) this.confirmations.delete(local);
       if (!this.isCurrent(local)) return;
       if (!snapshot) {
         // Gone: what was held (its `discarded` among them, maybe) goes first.
@@ -124,9 +151,20 @@ export class ReplicaResync {
         return;
       }
       const fresh = new Map(snapshot.members.map((m) => [m.id, m]));
+      const live = confirming ? null : new Set(this.options.bus.liveNodes());
+      let kept = false;
       for (const member of [...local.members.values()]) {
-        if (!fresh.has(member.id)) applier.applyLeft(local, member, member.node === this.options.nodeId ? 'disconnect' : 'node-down', undefined);
+        if (fresh.has(member.id)) continue;
+        if (member.node === this.options.nodeId) {
+          applier.applyLeft(local, member, 'disconnect', undefined);
+        } else if (live?.has(member.node)) {
+          // Its node may not have re-asserted it yet (a store loss): confirmed by a later read.
+          kept = true;
+        } else {
+          applier.applyLeft(local, member, 'node-down', undefined);
+        }
       }
+      if (kept) this.confirmLater(local);
       for (const member of fresh.values()) if (!local.members.has(member.id)) applier.applyJoined(local, member);
       local.spec = snapshot.spec;
       if (snapshot.offset > local.offset) await this.deliverMissed(local, snapshot.offset);
@@ -154,6 +192,24 @@ export class ReplicaResync {
       const event: DeliveryEvent = { ev: 'message', group: local.id, from: message.from, data: message.data, offset: message.offset };
       this.options.applier.deliver(local, event, message.self === true ? null : message.from);
     }
+  }
+
+  /**
+   * Reads the group again `confirmMs` from now, applying the store's members in full then (one confirmation per
+   * replica: one already waiting covers this one too, the kept members had their time by then).
+   */
+  private confirmLater(local: LocalGroup): void {
+    if (this.closed || this.confirmations.has(local)) return;
+    const timer = this.options.clock.setTimeout(() => {
+      if (!this.isCurrent(local)) {
+        this.confirmations.delete(local);
+        return;
+      }
+      this.confirmations.set(local, 'due');
+      // A failure is logged by the resync, which tries again by itself (still due).
+      this.resync(local).catch(() => undefined);
+    }, this.options.confirmMs);
+    this.confirmations.set(local, { timer });
   }
 
   private retryLater(local: LocalGroup): void {

@@ -59,6 +59,12 @@ export interface LivenessVerdict {
  *
  * After a reconnect, or when this node finds its own record gone (it stalled, or the store did and every record
  * expired at once), nobody is declared dead for a TTL: the others need a heartbeat to come back.
+ *
+ * When the store itself came back without its data (`storeReplaced`: a restart without persistence), every record and
+ * the list of known nodes are gone at once, for nodes that never died. Then the nodes live before the loss are
+ * awaited: they stay in the live view, and a TTL after this node saw the store back (so each had a full TTL to write
+ * its record again, however late the nodes reconnect) those still without a record are found dead, reported and
+ * cleaned up after like any other dead node.
  */
 export class LivenessPolicy {
   readonly nodeId: NodeId;
@@ -74,6 +80,12 @@ export class LivenessPolicy {
   /** Until then nobody is declared dead (see `holdVerdicts`). */
   private quietUntil = 0;
   private checks = 0;
+  /** Nodes live before the store lost its data, not seen with a record since (see `storeReplaced`). */
+  private readonly awaited = new Set<NodeId>();
+  /** Awaited nodes found dead, judged dead until a cleanup lists them as recently dead (or they come back). */
+  private readonly lostWithStore = new Set<NodeId>();
+  /** Until then a missing own record is explained by the store's loss, not by a stall (see `storeReplaced`). */
+  private storeReturnUntil = 0;
 
   constructor(options: LivenessPolicyOptions) {
     this.nodeId = options.nodeId;
@@ -91,9 +103,24 @@ export class LivenessPolicy {
     return this.now();
   }
 
-  /** Ids of the nodes alive at the last check, this one first, the others sorted. */
+  /** Ids of the nodes alive at the last check (and the awaited ones, see `storeReplaced`), this one first, the others sorted. */
   liveNodes(): NodeId[] {
     return [...this.live];
+  }
+
+  /**
+   * This node saw the store come back without its data (its incarnation marker was gone or replaced): holds verdicts
+   * for a TTL from now and awaits, for that TTL, every node of the live view (see the class doc).
+   */
+  storeReplaced(): void {
+    for (const id of this.live) if (id !== this.nodeId) this.awaited.add(id);
+    this.holdVerdicts();
+    this.storeReturnUntil = Math.max(this.storeReturnUntil, this.now() + this.nodeTtlMs);
+  }
+
+  /** True for a TTL after `storeReplaced`: this node's own record missing then is the store's loss, not a stall. */
+  storeRecentlyReplaced(): boolean {
+    return this.now() < this.storeReturnUntil;
   }
 
   /** The oldest death (epoch ms, at `at`) that still counts as recent. */
@@ -137,8 +164,21 @@ export class LivenessPolicy {
       if (node === this.nodeId) continue;
       (present ? live : dead).push(node);
     }
-    this.live = [this.nodeId, ...live.sort()];
-    if (observation.at < this.quietUntil) return { selfMissing: false, down: [], dead: [], prune: false };
+    for (const id of live) {
+      this.awaited.delete(id);
+      this.lostWithStore.delete(id);
+    }
+    const quiet = observation.at < this.quietUntil;
+    if (!quiet) {
+      // The awaited nodes had their TTL: those still without a record died while the store was away.
+      for (const id of this.awaited) this.lostWithStore.add(id);
+      this.awaited.clear();
+    }
+    this.live = [this.nodeId, ...[...new Set([...live, ...this.awaited])].sort()];
+    if (quiet) return { selfMissing: false, down: [], dead: [], prune: false };
+    // Cleaned up (listed as recently dead): their cleanup forgot them, the list below keeps them reported.
+    for (const id of observation.recentlyCleaned) this.lostWithStore.delete(id);
+    for (const id of this.lostWithStore) if (!dead.includes(id)) dead.push(id);
     const found = new Set([...dead, ...observation.recentlyCleaned.filter((id) => id !== this.nodeId && !live.includes(id))]);
     for (const id of [...this.reportedDown]) if (!found.has(id)) this.reportedDown.delete(id);
     const down: NodeId[] = [];

@@ -93,7 +93,12 @@ export class SessionService {
     const groups = [...new Set([...this.options.registry.unregister(session), ...this.table.suspendedGroups(session)])];
     this.table.delete(session);
     await Promise.all(groups.map((group) => this.options.leaveInStore(group, session, reason)));
-    await this.options.store.drop(session).catch((error: unknown) => this.options.logger.warn({ err: error, session }, 'dropSession failed'));
+    // A resume that took the session meanwhile keeps its record: the end of the old connection does not end it (here,
+    // the resume registered it again; elsewhere, the store's record names the other node).
+    if (this.options.registry.isRegistered(session)) return;
+    await this.options.store
+      .drop(session, this.options.nodeId)
+      .catch((error: unknown) => this.options.logger.warn({ err: error, session }, 'dropSession failed'));
   }
 
   /** See `NodeManager.leaveAll`. */
@@ -123,15 +128,22 @@ export class SessionService {
     if (liveHere) this.endedHere(session, 'taken');
     // Held by another node: that node drops it (its connection too), before the rejoins below move the members.
     if (taken.previousNode !== nodeId) this.options.tellTaken(taken.previousNode, session);
+    // Still live here after the take: its registry's groups are the current ones (an unregister meanwhile dropped them).
+    const stillHere = liveHere && registry.isRegistered(session);
     registry.register(session);
     this.table.resume(session, record.user, newTokenHash);
+    this.table.stored(session, Object.keys(record.groups));
     const result: ResumeResult = { groups: [], lost: [] };
     for (const [group, since] of Object.entries(record.groups)) {
+      // A session live here that left the group (or is leaving it) since the record was stored: that leave came first.
+      if (stillHere && (this.table.isLeaving(session, group) || !registry.has(group, session))) continue;
       // The store keeps the member's join `data` (rejoin merges into the stored member).
       const member = this.memberFor(session, undefined);
       try {
         const local = await this.options.supervisor.hold(group);
         try {
+          // A replica adopted just now may miss the changes made while it was being read (a discard among them).
+          await this.options.settle(local, local.v);
           const v = await this.options.groups.rejoin(group, member);
           if (v === null) {
             result.lost.push(group);
@@ -174,13 +186,38 @@ export class SessionService {
    * Forgets a session another node resumed, without `left` events (its `rejoined` moves the member), and tells the
    * embedder (`onSessionEnded(…, 'taken')`) when it was held here. Idempotent: the bus's `taken` and a refused save
    * may both report one take.
+   * A change of the session's groups made here after the taker read its record (a create or join of its old
+   * connection in flight) is not in that record: the taker never rejoins that group, so its member, held by this node
+   * that forgets the session, is taken out of it here (`left` reason `disconnect`); else it would stay for good, a
+   * member no node holds. The groups of the last record the store accepted are the ones the taker read: saves reach
+   * the store in order, so none accepted before the take is still unanswered when the take is seen.
    */
   forgetTaken(session: SessionId): void {
     const held = this.options.registry.isRegistered(session);
+    const moved = this.table.storedGroups(session);
     const groups = this.options.registry.unregister(session);
     this.table.delete(session);
     this.options.supervisor.localMembersLeft(groups);
+    for (const group of groups) {
+      if (!moved.has(group)) void this.options.leaveInStore(group, session, 'disconnect');
+    }
     if (held) this.endedHere(session, 'taken');
+  }
+
+  /**
+   * Before a leave of `group` changes the store: stores the session's record without the group, so a resume that
+   * takes the session from now on does not rejoin it. False when the session turned out taken (it is forgotten here:
+   * the leave must not touch the store, where its member may be the taker's already). Pair with `leaveDone`.
+   */
+  async leaveStarting(session: SessionId, group: GroupId): Promise<boolean> {
+    this.table.leaving(session, group, true);
+    // Forgotten meanwhile by the bus's `taken` (the save then resolves as not this node's to judge): taken too.
+    return (await this.storeRecord(session)) && this.options.registry.isRegistered(session);
+  }
+
+  /** After the leave of `group` that `leaveStarting` announced, whether it took effect or not. */
+  leaveDone(session: SessionId, group: GroupId): void {
+    this.table.leaving(session, group, false);
   }
 
   /** The member a session joins as: this node, the session's user, and `data` when given. */
@@ -199,19 +236,29 @@ export class SessionService {
    * this node resumed it meanwhile (its token hash changed).
    */
   async save(session: SessionId): Promise<void> {
+    await this.storeRecord(session);
+  }
+
+  /** `save`, resolving false only when the session was forgotten as taken. */
+  private async storeRecord(session: SessionId): Promise<boolean> {
     const { registry, supervisor, nodeId, logger } = this.options;
     const record = this.table.record(session, nodeId, registry.groupsOf(session), (group) => supervisor.offsetOf(group));
-    if (!record) return;
+    if (!record) return true;
     let stored: boolean;
     try {
       stored = await this.options.store.save(record);
     } catch (error) {
       logger.warn({ err: error, session }, 'saving the session record failed');
-      return;
+      return true;
     }
-    if (stored || this.table.tokenHash(session) !== record.tokenHash) return;
+    if (this.table.tokenHash(session) !== record.tokenHash) return true;
+    if (stored) {
+      this.table.stored(session, Object.keys(record.groups));
+      return true;
+    }
     logger.info({ session }, 'another node holds a session held here: it was taken, forgetting it');
     this.forgetTaken(session);
+    return false;
   }
 
   /** Stores every session's record again, one after the other (after the store came back). */

@@ -9,7 +9,13 @@ interface SessionEntry {
   offsets: Record<GroupId, number> | null;
   expiresAt: number | null;
   timer: unknown;
+  /** The groups of the last record the store accepted (or that a resume took): the groups a taker rejoins. */
+  stored: ReadonlySet<GroupId>;
+  /** Groups a leave in flight takes the session out of: left out of the records stored meanwhile. */
+  leaving: Set<GroupId> | null;
 }
+
+const NO_GROUPS: ReadonlySet<GroupId> = new Set();
 
 /** Options of a `SessionTable`. */
 export interface SessionTableOptions {
@@ -32,7 +38,7 @@ export class SessionTable {
   /** Adds a connected session (replacing any entry of the same id). */
   add(session: SessionId, user: string | undefined, tokenHash: string | null): void {
     this.delete(session);
-    this.entries.set(session, { user, tokenHash, offsets: null, expiresAt: null, timer: null });
+    this.entries.set(session, { user, tokenHash, offsets: null, expiresAt: null, timer: null, stored: NO_GROUPS, leaving: null });
   }
 
   /** The session's user, if any. */
@@ -53,6 +59,30 @@ export class SessionTable {
   /** The groups of a suspended session's offsets (empty when connected or unknown). */
   suspendedGroups(session: SessionId): GroupId[] {
     return Object.keys(this.entries.get(session)?.offsets ?? {});
+  }
+
+  /** The groups of the last record the store accepted for the session (see `stored`); empty when unknown. */
+  storedGroups(session: SessionId): ReadonlySet<GroupId> {
+    return this.entries.get(session)?.stored ?? NO_GROUPS;
+  }
+
+  /** Records the groups of a record the store accepted (or that a resume took) for the session. */
+  stored(session: SessionId, groups: Iterable<GroupId>): void {
+    const entry = this.entries.get(session);
+    if (entry) entry.stored = new Set(groups);
+  }
+
+  /** True while a leave of `group` by the session is in flight (see `leaving`). */
+  isLeaving(session: SessionId, group: GroupId): boolean {
+    return this.entries.get(session)?.leaving?.has(group) ?? false;
+  }
+
+  /** Marks a leave of `group` in flight (true) or over (false): records stored meanwhile leave the group out. */
+  leaving(session: SessionId, group: GroupId, inFlight: boolean): void {
+    const entry = this.entries.get(session);
+    if (!entry) return;
+    if (inFlight) (entry.leaving ??= new Set()).add(group);
+    else if (entry.leaving?.delete(group) && entry.leaving.size === 0) entry.leaving = null;
   }
 
   /** Ids of every session. */
@@ -101,7 +131,8 @@ export class SessionTable {
   }
 
   /**
-   * The record to store for a resumable session, or null when it has no token (not resumable). Offsets come from
+   * The record to store for a resumable session, or null when it has no token (not resumable); groups a leave in
+   * flight takes the session out of are left out (see `leaving`). Offsets come from
    * the suspension when suspended, else from `currentOffset` (a resume after a crash replays from there).
    */
   record(session: SessionId, node: NodeId, groups: GroupId[], currentOffset: (group: GroupId) => number): SessionRecord | null {
@@ -110,6 +141,7 @@ export class SessionTable {
     const offsets: Record<GroupId, number> = {};
     // A suspension may hold groups the registry lost track of (a failed resume): they stay in the record.
     for (const group of new Set([...groups, ...Object.keys(entry.offsets ?? {})])) {
+      if (entry.leaving?.has(group)) continue;
       offsets[group] = entry.offsets?.[group] ?? currentOffset(group);
     }
     const record: SessionRecord = { id: session, node, tokenHash: entry.tokenHash, groups: offsets, expiresAt: entry.expiresAt, windowMs: this.options.windowMs };

@@ -11,15 +11,16 @@ afterEach(async () => {
 
 async function startNode(backend: InMemoryBackend | HeldReconnects): Promise<{ node: NodeManager; delivery: RecordingDelivery }> {
   const delivery = new RecordingDelivery();
-  const node = new NodeManager({ delivery, backend });
+  // A short node TTL: a resync confirms a live node's missing members after it (see ReplicaResync).
+  const node = new NodeManager({ delivery, backend, nodeTtlMs: 200 });
   started.push(node);
   await node.start();
   return { node, delivery };
 }
 
-/** Polls `read` until it returns what `done` accepts (at most 5 s). */
+/** Polls `read` until it returns what `done` accepts (at most 30 s). */
 async function until<T>(read: () => T | Promise<T>, done: (value: T) => boolean, what: string): Promise<T> {
-  const deadline = Date.now() + 5000;
+  const deadline = Date.now() + 30_000;
   for (;;) {
     const value = await read();
     if (done(value)) return value;
