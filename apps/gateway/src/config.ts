@@ -27,6 +27,17 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
  * - `ROOMS_HISTORY_MAX_BYTES` (`historyMaxBytes`, default 1 MiB): the bytes of messages (their `data` as JSON) each
  *   group's history keeps, next to its 1000 messages; older ones are dropped, and a replay from before them is
  *   incomplete.
+ * - `ROOMS_MAX_CONNECTIONS` (`maxConnections`, default 10000) and `ROOMS_MAX_CONNECTIONS_PER_IP`
+ *   (`maxConnectionsPerIp`, default 1000): open TCP connections (HTTP and WebSocket alike) the node holds in all and
+ *   from one remote address; a connection beyond either is closed at once, before anything is read.
+ * - `ROOMS_HEADERS_TIMEOUT_MS` (`headersTimeoutMs`, default 10000, at most 30000): how long a client has to send a
+ *   request's headers (a slowloris socket is closed within about a second after it); the rest of a request must
+ *   arrive within 30 s of its start, and an idle keep-alive connection is closed after 5 s (fixed, `http/http-server.ts`).
+ * - `ROOMS_JWT_AUDIENCE`, `ROOMS_JWT_ISSUER` (`jwtAudience`, `jwtIssuer`, default unset): when set, a token must carry
+ *   that `aud` (one of its audiences) or that `iss`. `ROOMS_JWT_REQUIRE_EXP` (`jwtRequireExp`, `true` or `false`,
+ *   default `false` for v1's tokens): when true, a token without `exp` is refused.
+ *
+ * `ROOMS_JWT_SECRET` and `ROOMS_ADMIN_TOKEN` must be at least {@link MIN_SECRET_BYTES} bytes (UTF-8).
  */
 export interface GatewayConfig {
   port: number;
@@ -40,6 +51,9 @@ export interface GatewayConfig {
   rateLimit: number;
   staticGroups: string[];
   jwtSecret: string | null;
+  jwtAudience: string | null;
+  jwtIssuer: string | null;
+  jwtRequireExp: boolean;
   adminToken: string | null;
   logLevel: LogLevel;
   heartbeatMs: number;
@@ -50,6 +64,9 @@ export interface GatewayConfig {
   maxMemberDataBytes: number;
   maxMetaBytes: number;
   historyMaxBytes: number;
+  maxConnections: number;
+  maxConnectionsPerIp: number;
+  headersTimeoutMs: number;
 }
 
 /** A wrong environment value. The message names the variable (`ROOMS_MAX_PAYLOAD: expected ...`). */
@@ -66,6 +83,15 @@ export class ConfigError extends Error {
 
 /** Largest delay a Node timer holds; longer durations would fire at once. */
 export const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * The shortest `ROOMS_JWT_SECRET` and `ROOMS_ADMIN_TOKEN` accepted, in UTF-8 bytes: 256 bits, the HS256 key size
+ * RFC 7518 asks for; a shorter secret can be brute-forced offline from one token.
+ */
+export const MIN_SECRET_BYTES = 32;
+
+/** The largest `ROOMS_HEADERS_TIMEOUT_MS`: the server's request timeout (30 s), which node wants no shorter. */
+export const MAX_HEADERS_TIMEOUT_MS = 30_000;
 const NODE_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
 
 /**
@@ -91,7 +117,15 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): G
     const value = env[name];
     if (value === undefined) return null;
     if (value === '') throw new ConfigError(name, 'must not be empty (unset it instead)');
+    const bytes = Buffer.byteLength(value, 'utf8');
+    if (bytes < MIN_SECRET_BYTES) throw new ConfigError(name, `must be at least ${MIN_SECRET_BYTES} bytes (UTF-8), got ${bytes}`);
     return value;
+  };
+  const flag = (name: string, fallback: boolean): boolean => {
+    const raw = read(name);
+    if (raw === undefined) return fallback;
+    if (raw !== 'true' && raw !== 'false') throw new ConfigError(name, `expected true or false, got ${JSON.stringify(raw)}`);
+    return raw === 'true';
   };
 
   const host = read('HOST') ?? '0.0.0.0';
@@ -139,6 +173,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): G
     rateLimit,
     staticGroups: [...new Set(staticGroups)],
     jwtSecret: secret('ROOMS_JWT_SECRET'),
+    jwtAudience: read('ROOMS_JWT_AUDIENCE') ?? null,
+    jwtIssuer: read('ROOMS_JWT_ISSUER') ?? null,
+    jwtRequireExp: flag('ROOMS_JWT_REQUIRE_EXP', false),
     adminToken: secret('ROOMS_ADMIN_TOKEN'),
     logLevel: logLevel as LogLevel,
     heartbeatMs: int('ROOMS_HEARTBEAT_MS', 25_000, 1, MAX_TIMER_MS),
@@ -149,5 +186,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): G
     maxMemberDataBytes: int('ROOMS_MAX_MEMBER_DATA_BYTES', DEFAULT_LIMITS.maxMemberDataBytes, 1, 1 << 30),
     maxMetaBytes: int('ROOMS_MAX_META_BYTES', DEFAULT_LIMITS.maxMetaBytes, 1, 1 << 30),
     historyMaxBytes: int('ROOMS_HISTORY_MAX_BYTES', DEFAULT_LIMITS.historyMaxBytes, 1, Number.MAX_SAFE_INTEGER),
+    maxConnections: int('ROOMS_MAX_CONNECTIONS', 10_000, 1, Number.MAX_SAFE_INTEGER),
+    maxConnectionsPerIp: int('ROOMS_MAX_CONNECTIONS_PER_IP', 1000, 1, Number.MAX_SAFE_INTEGER),
+    headersTimeoutMs: int('ROOMS_HEADERS_TIMEOUT_MS', 10_000, 1, MAX_HEADERS_TIMEOUT_MS),
   };
 }

@@ -1,17 +1,16 @@
-import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { NodeManager } from '@rooms-kit/core';
 import { CloseCode } from '@rooms-kit/protocol/server';
 import pino from 'pino';
 import type { Logger } from 'pino';
-import { TokenVerifier } from './auth.js';
+import { tokenVerifierFor } from './auth.js';
 import type { GatewayConfig } from './config.js';
 import { FanoutDelivery } from './delivery/fanout-delivery.js';
 import { FlushScheduler } from './delivery/flush-scheduler.js';
 import { IntervalBatcher } from './delivery/interval-batcher.js';
 import { GatewayStats } from './gateway-stats.js';
-import { createGatewayRouter } from './http/index.js';
+import { createGatewayRouter, createHttpServer } from './http/index.js';
 import { GatewayMetrics } from './metrics.js';
 import { createBackend } from './cluster/backend-factory.js';
 import type { ClientSession } from './session/client-session.js';
@@ -79,7 +78,7 @@ export class Gateway {
     });
     this.websocket = new WebSocketEndpoint({
       maxPayload: config.maxPayload,
-      verifier: config.jwtSecret !== null ? new TokenVerifier(config.jwtSecret) : null,
+      verifier: tokenVerifierFor(config),
       logger: this.logger,
       admission: () => this.admission(),
       open: (transport, identity, request) => void this.sessions?.open(transport, identity, request),
@@ -94,9 +93,7 @@ export class Gateway {
           ? null
           : { token: config.adminToken, maxPayload: config.maxPayload, node: () => this.node, onPublish: () => this.stats.messagesIn++, logger: this.logger },
     });
-    this.server = createServer(router.handleRequest);
-    this.server.on('upgrade', router.handleUpgrade);
-    this.server.on('clientError', (_error, socket) => socket.destroy());
+    this.server = createHttpServer(router, config, this.logger);
   }
 
   /** The node's kernel (after `start()` began). */
@@ -148,6 +145,7 @@ export class Gateway {
         nodeId: this.config.nodeId,
         emptyGraceMs: this.config.emptyGraceMs,
         resumeWindowMs: this.config.resumeWindowMs,
+        nodeTtlMs: this.config.nodeTtlMs,
         staticGroups: this.config.staticGroups,
         maxPayloadBytes: this.config.maxPayload,
         maxGroupsPerSession: this.config.maxGroupsPerSession,
@@ -185,11 +183,13 @@ export class Gateway {
    * Drains the node (SIGTERM): no new groups (`NODE_DRAINING`), no new connections, `/readyz` 503, and every client
    * closed with 1001. Embedded, nobody could resume those sessions elsewhere, so they end at once (members get `left`
    * with reason `disconnect`). On Redis they are suspended, resumable on other nodes; the drain then waits, at most
-   * the resume window, until each was resumed elsewhere or expired. Idempotent. Settles at once when `close()`
-   * runs meanwhile.
+   * the resume window, until each was resumed elsewhere or expired, unless `awaitResumes` is false (a stop of the
+   * whole cluster, where nobody could resume them: the sessions stay resumable through the store once this node is
+   * gone). Idempotent (the first call's options hold). Settles at once when `close()` runs meanwhile. Before the
+   * node started (waiting for Redis, say) there is nothing to drain.
    */
-  drain(): Promise<void> {
-    this.draining ??= this.runDrain();
+  drain(options: { awaitResumes?: boolean } = {}): Promise<void> {
+    this.draining ??= this.runDrain(options.awaitResumes ?? true);
     return this.draining;
   }
 
@@ -199,7 +199,7 @@ export class Gateway {
     return this.closing;
   }
 
-  private async runDrain(): Promise<void> {
+  private async runDrain(awaitResumes: boolean): Promise<void> {
     if (this.state !== 'serving') return;
     this.state = 'draining';
     this.node.drain();
@@ -207,7 +207,7 @@ export class Gateway {
     this.logger.info({ connections: this.connectionCount }, 'draining');
     const closed = this.sessions?.closeAll(CloseCode.GOING_AWAY, embedded ? 'end' : 'suspend', 'server shutting down') ?? [];
     await Promise.race([Promise.all(closed.map((session) => session.settled)), this.closeBegun]);
-    if (embedded) return;
+    if (embedded || !awaitResumes) return;
     const sessions = closed.map((session) => session.session).filter((session) => session !== '');
     const deadline = Date.now() + this.config.resumeWindowMs;
     while (this.state === 'draining' && Date.now() < deadline && sessions.some((session) => this.node.hasSession(session))) {

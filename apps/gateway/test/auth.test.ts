@@ -5,7 +5,7 @@ import { upgradeStatus } from '@rooms-kit/testing';
 
 afterEach(cleanup);
 
-const SECRET = 'a-test-secret-of-some-length';
+const SECRET = 'a-test-secret-of-some-length-32-bytes+';
 
 describe('Auth (ROOMS_JWT_SECRET)', () => {
   it('refuses with HTTP 401: no token, malformed, wrong signature, expired, another alg', async () => {
@@ -15,7 +15,7 @@ describe('Auth (ROOMS_JWT_SECRET)', () => {
       missing: gw.url,
       empty: `${gw.url}?token=`,
       malformed: `${gw.url}?token=not.a.jwt`,
-      'wrong signature': `${gw.url}?token=${await signToken('another-secret', { sub: 'u' })}`,
+      'wrong signature': `${gw.url}?token=${await signToken('another-secret-of-at-least-32-bytes', { sub: 'u' })}`,
       expired: `${gw.url}?token=${await signToken(SECRET, { sub: 'u', exp: now - 10 })}`,
       HS512: `${gw.url}?token=${await signToken(SECRET, { sub: 'u' }, 'HS512')}`,
     };

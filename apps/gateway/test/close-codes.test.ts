@@ -10,6 +10,8 @@ afterEach(async () => {
 });
 
 const isRateLimited = (m: ServerMessage): boolean => m.ok === false && (m.error as { code?: string }).code === 'RATE_LIMITED';
+/** The JWT secret of the auth-expiry test (secrets under 32 bytes are refused at start). */
+const CLOSE_TEST_SECRET = 'a-jwt-secret-of-close-code-tests-32b';
 
 describe('Close codes', () => {
   it('1000 from the client ends the session at once: members get left disconnect, no resume', async () => {
@@ -34,8 +36,8 @@ describe('Close codes', () => {
   it('1008 when the token expires during the connection (not before)', async () => {
     // The wall clock and timers are faked (I/O is real): the token's lifetime passes without waiting for it.
     vi.useFakeTimers({ toFake: ['Date', 'setTimeout', 'clearTimeout'] });
-    const gw = await startTestGateway({ ROOMS_JWT_SECRET: 'k' });
-    const token = await signToken('k', { sub: 'u', exp: Math.floor(Date.now() / 1000) + 3600 });
+    const gw = await startTestGateway({ ROOMS_JWT_SECRET: CLOSE_TEST_SECRET });
+    const token = await signToken(CLOSE_TEST_SECRET, { sub: 'u', exp: Math.floor(Date.now() / 1000) + 3600 });
     const a = await gw.connect({ token });
     let closed = false;
     void a.closed.then(() => (closed = true));

@@ -25,6 +25,12 @@ describe('loadConfig (docs/protocol.md "Environment")', () => {
       maxMemberDataBytes: 4096,
       maxMetaBytes: 4096,
       historyMaxBytes: 1 << 20,
+      jwtAudience: null,
+      jwtIssuer: null,
+      jwtRequireExp: false,
+      maxConnections: 10_000,
+      maxConnectionsPerIp: 1000,
+      headersTimeoutMs: 10_000,
     });
     expect(config.nodeId).toMatch(/^node-/);
   });
@@ -45,8 +51,8 @@ describe('loadConfig (docs/protocol.md "Environment")', () => {
       ROOMS_MAX_PAYLOAD: '40',
       ROOMS_RATE_LIMIT: '2.5',
       ROOMS_STATIC_GROUPS: ' lobby, news ,,lobby',
-      ROOMS_JWT_SECRET: 's3cret',
-      ROOMS_ADMIN_TOKEN: 'adm',
+      ROOMS_JWT_SECRET: 's3cret-s3cret-s3cret-s3cret-s3cret',
+      ROOMS_ADMIN_TOKEN: 'adm-adm-adm-adm-adm-adm-adm-adm-adm',
       ROOMS_LOG_LEVEL: 'silent',
       ROOMS_HEARTBEAT_MS: '50',
       ROOMS_MAX_OUTBOUND_BYTES: '60',
@@ -56,6 +62,12 @@ describe('loadConfig (docs/protocol.md "Environment")', () => {
       ROOMS_MAX_MEMBER_DATA_BYTES: '100',
       ROOMS_MAX_META_BYTES: '110',
       ROOMS_HISTORY_MAX_BYTES: '120',
+      ROOMS_JWT_AUDIENCE: 'rooms',
+      ROOMS_JWT_ISSUER: 'https://id.example',
+      ROOMS_JWT_REQUIRE_EXP: 'true',
+      ROOMS_MAX_CONNECTIONS: '130',
+      ROOMS_MAX_CONNECTIONS_PER_IP: '140',
+      ROOMS_HEADERS_TIMEOUT_MS: '150',
     });
     expect(config).toEqual({
       port: 9000,
@@ -68,8 +80,11 @@ describe('loadConfig (docs/protocol.md "Environment")', () => {
       maxPayload: 40,
       rateLimit: 2.5,
       staticGroups: ['lobby', 'news'],
-      jwtSecret: 's3cret',
-      adminToken: 'adm',
+      jwtSecret: 's3cret-s3cret-s3cret-s3cret-s3cret',
+      jwtAudience: 'rooms',
+      jwtIssuer: 'https://id.example',
+      jwtRequireExp: true,
+      adminToken: 'adm-adm-adm-adm-adm-adm-adm-adm-adm',
       logLevel: 'silent',
       heartbeatMs: 50,
       maxOutboundBytes: 60,
@@ -79,6 +94,9 @@ describe('loadConfig (docs/protocol.md "Environment")', () => {
       maxMemberDataBytes: 100,
       maxMetaBytes: 110,
       historyMaxBytes: 120,
+      maxConnections: 130,
+      maxConnectionsPerIp: 140,
+      headersTimeoutMs: 150,
     });
   });
 
@@ -112,6 +130,12 @@ describe('loadConfig (docs/protocol.md "Environment")', () => {
     ['ROOMS_NODE_ID', 'has space'],
     ['ROOMS_JWT_SECRET', ''],
     ['ROOMS_ADMIN_TOKEN', ''],
+    ['ROOMS_JWT_SECRET', 'short'],
+    ['ROOMS_ADMIN_TOKEN', 'x'.repeat(31)],
+    ['ROOMS_JWT_REQUIRE_EXP', 'yes'],
+    ['ROOMS_MAX_CONNECTIONS', '0'],
+    ['ROOMS_MAX_CONNECTIONS_PER_IP', '0'],
+    ['ROOMS_HEADERS_TIMEOUT_MS', '30001'],
     ['ROOMS_LOG_LEVEL', 'loud'],
     ['ROOMS_HEARTBEAT_MS', '0'],
     ['ROOMS_MAX_OUTBOUND_BYTES', 'x'],

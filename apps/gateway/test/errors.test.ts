@@ -53,7 +53,7 @@ describe('Error codes', () => {
     const [a, b] = await Promise.all([gw.connect(), gw.connect()]);
     await a.ok('create', { group: 'club' });
     expect(await b.fails('join', { group: 'club' })).toEqual({ code: 'FORBIDDEN', message: 'members only', temporary: false });
-    const secured = await startTestGateway({ ROOMS_JWT_SECRET: 'secret' });
+    const secured = await startTestGateway({ ROOMS_JWT_SECRET: 'a-jwt-secret-of-at-least-32-bytes' });
     expect(await upgradeStatus(`${secured.url}?token=garbage`)).toBe(401);
   });
 

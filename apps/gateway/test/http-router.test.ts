@@ -10,6 +10,7 @@ import { rawRequest } from './support/raw-http.js';
 import { upgradeStatus } from '@rooms-kit/testing';
 
 const NOT_FOUND = { error: { code: 'BAD_REQUEST', message: 'not found', temporary: false } };
+const MALFORMED_TARGET = { error: { code: 'BAD_REQUEST', message: 'malformed request target', temporary: false } };
 
 const servers: Server[] = [];
 const sockets: WebSocket[] = [];
@@ -142,7 +143,7 @@ describe('HttpRouter: requests', () => {
     expect(await idOf('x'.repeat(4000))).toBe('x'.repeat(4000));
   });
 
-  it('sends a malformed percent-encoding to the fallback of the mount point its raw path is under, else the 404', async () => {
+  it('sends a malformed percent-encoding to the fallback of the mount point its raw path is under, else the 400', async () => {
     const { misses, fallback } = recordingFallback();
     const port = await listen(sampleRouter(fallback));
     for (const path of ['/m/items/%zz', '/m/%', '/m/items/%C3', '/m/nothing/%G1', '/m/items/a%2']) {
@@ -152,7 +153,7 @@ describe('HttpRouter: requests', () => {
     expect(misses.map((miss) => [miss.malformed, miss.allowedMethods()])).toEqual(Array(5).fill([true, []]));
     for (const path of ['/%zz', '/a%zz', '/m%zz/items']) {
       const res = await rawRequest(port, 'GET', path);
-      expect({ path, status: res.status, body: JSON.parse(res.body) }).toEqual({ path, status: 404, body: NOT_FOUND });
+      expect({ path, status: res.status, body: JSON.parse(res.body) }).toEqual({ path, status: 400, body: MALFORMED_TARGET });
     }
     // Only the path counts: a malformed query string is the handler's business.
     expect((await rawRequest(port, 'GET', '/a?q=%zz')).status).toBe(200);
@@ -233,11 +234,12 @@ describe('HttpRouter: upgrades', () => {
     }
   });
 
-  it('refuses upgrades anywhere else with 404, and a plain request on the upgrade path is the 404 JSON', async () => {
+  it('refuses upgrades anywhere else with 404 (400 for a malformed target), and a plain request on the upgrade path is the 404 JSON', async () => {
     const port = await upgradeRouter();
-    for (const path of ['/v2', '/', '/v1/', '/v1/x', '/a', '/m/items', '/m/items/1', '/%zz']) {
+    for (const path of ['/v2', '/', '/v1/', '/v1/x', '/a', '/m/items', '/m/items/1']) {
       expect({ path, status: await upgradeStatus(`ws://127.0.0.1:${port}${path}`) }).toEqual({ path, status: 404 });
     }
+    expect(await upgradeStatus(`ws://127.0.0.1:${port}/%zz`)).toBe(400);
     const plain = await rawRequest(port, 'GET', '/v1');
     expect({ status: plain.status, body: JSON.parse(plain.body) }).toEqual({ status: 404, body: NOT_FOUND });
     expect((await rawRequest(port, 'POST', '/v1')).status).toBe(404);
@@ -253,7 +255,7 @@ describe('createGatewayRouter', () => {
   const silent = pino({ level: 'silent' });
   const metrics = { text: async (): Promise<string> => 'rooms_connections 0\n', contentType: 'text/plain; version=0.0.4; charset=utf-8' };
   const admin: AdminDeps = {
-    token: 'admin-token',
+    token: 'admin-token-of-at-least-32-bytes',
     maxPayload: 1024,
     node: () => {
       throw new Error('no kernel in this test: only answers that need none are asked for');
@@ -297,7 +299,7 @@ describe('createGatewayRouter', () => {
   it('has no /admin while the admin API is off', async () => {
     const port = await gatewayRouter({ admin: null, ready: true });
     for (const path of ['/admin', '/admin/groups', '/admin/openapi.json']) {
-      const res = await rawRequest(port, 'GET', path, { headers: { authorization: 'Bearer admin-token' } });
+      const res = await rawRequest(port, 'GET', path, { headers: { authorization: 'Bearer admin-token-of-at-least-32-bytes' } });
       expect({ path, status: res.status, body: JSON.parse(res.body) }).toEqual({ path, status: 404, body: NOT_FOUND });
     }
   });
@@ -312,9 +314,9 @@ describe('createGatewayRouter', () => {
     ]) {
       expect({ method, path, status: (await rawRequest(port, method as string, path as string)).status }).toEqual({ method, path, status: 401 });
     }
-    const head = await rawRequest(port, 'HEAD', '/admin/groups', { headers: { authorization: 'Bearer admin-token' } });
+    const head = await rawRequest(port, 'HEAD', '/admin/groups', { headers: { authorization: 'Bearer admin-token-of-at-least-32-bytes' } });
     expect({ status: head.status, allow: head.headers.allow }).toEqual({ status: 405, allow: 'GET' });
-    const malformed = await rawRequest(port, 'GET', '/admin/groups/%zz', { headers: { authorization: 'Bearer admin-token' } });
+    const malformed = await rawRequest(port, 'GET', '/admin/groups/%zz', { headers: { authorization: 'Bearer admin-token-of-at-least-32-bytes' } });
     expect({ status: malformed.status, body: JSON.parse(malformed.body) }).toEqual({
       status: 400,
       body: { error: { code: 'BAD_REQUEST', message: 'malformed percent-encoding in the path', temporary: false } },

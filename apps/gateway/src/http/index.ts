@@ -19,4 +19,7 @@ export type { StaticFilesOptions } from './static-files.js';
 export { contentTypeOf } from './content-types.js';
 export { HTTP_STATUS } from './error-status.js';
 export { sendError, sendJson, sendMethodNotAllowed, sendNotFound, sendText } from './responses.js';
-export { readBody } from './request-body.js';
+export { RequestAbortedError, readBody } from './request-body.js';
+export { CONNECTIONS_CHECKING_INTERVAL_MS, KEEP_ALIVE_TIMEOUT_MS, REQUEST_TIMEOUT_MS, createHttpServer } from './http-server.js';
+export type { HttpServerConfig, HttpServerHandlers } from './http-server.js';
+export { PerAddressConnectionCap } from './connection-caps.js';

@@ -5,6 +5,7 @@ import { RoomsError } from '@rooms-kit/core';
 import FindMyWay from 'find-my-way';
 import type { Logger } from 'pino';
 import { rejectUpgrade } from '../upgrade-response.js';
+import { RequestAbortedError } from './request-body.js';
 import { sendError, sendNotFound } from './responses.js';
 
 /** An HTTP method the router knows (find-my-way's list: node's `http.METHODS`). */
@@ -13,7 +14,10 @@ export type HttpMethod = FindMyWay.HTTPMethod;
 /** A route's path parameters, percent-decoded (`%2F` is `/`); a wildcard's is `*`. */
 export type RouteParams = Readonly<Record<string, string | undefined>>;
 
-/** Answers a request its route matched. May be async: a failure is logged and answered 500 `INTERNAL`. */
+/**
+ * Answers a request its route matched. May be async: a failure is logged and answered 500 `INTERNAL`, except a
+ * {@link RequestAbortedError} (the client went away), logged at debug level.
+ */
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse, params: RouteParams) => void | Promise<void>;
 
 /**
@@ -58,8 +62,31 @@ interface MountPoint {
   readonly fallback: FallbackHandler;
 }
 
-/** The 404 of the root mount and of mount points without a fallback of their own. */
-const notFound: FallbackHandler = (_req, res) => sendNotFound(res);
+/**
+ * The answer of the root mount and of mount points without a fallback of their own: 400 `BAD_REQUEST` for a
+ * malformed target, else the 404.
+ */
+const notFound: FallbackHandler = (_req, res, miss) => {
+  if (miss.malformed) return sendError(res, new RoomsError('BAD_REQUEST', 'malformed request target'));
+  sendNotFound(res);
+};
+
+/** The base a request target is resolved against (only its path and query matter). */
+const TARGET_BASE = 'http://gateway.invalid';
+
+/**
+ * The route table's match for a request target, or null when the target is malformed: a path with a malformed
+ * percent-encoding, or a target the WHATWG URL parser refuses (`http://[x/v1`), which a handler parsing it would
+ * otherwise throw on.
+ */
+function matchOf(table: FindMyWay.Instance<FindMyWay.HTTPVersion.V1>, method: HttpMethod, url: string): { entry: RouteEntry | undefined; params: RouteParams } | null {
+  if (!URL.canParse(url, TARGET_BASE)) return null;
+  const found = table.find(method, url);
+  if (found === null) return { entry: undefined, params: {} };
+  // With `onBadUrl` set, find() answers a malformed path with a handle whose store is null.
+  const entry = found.store as RouteEntry | null;
+  return entry === null ? null : { entry, params: found.params };
+}
 
 /** Longer than any request line node accepts (16 KiB of headers): ids of any length reach the handlers. */
 const MAX_PARAM_LENGTH = 65_536;
@@ -71,16 +98,18 @@ const MALFORMED: RouteMiss = { malformed: true, allowedMethods: () => [] };
  * The gateway's one HTTP route table (find-my-way): request handlers and WebSocket upgrades share it, so a path is
  * declared once. Route modules are mounted at prefixes; under a prefix, a request that matches no route goes to the
  * mount point's fallback (default: 404 `not found`), which learns the methods the path does have. Anything else,
- * and any upgrade without an upgrade route, is 404. A malformed percent-encoding matches nothing: it reaches the
- * fallback of the mount point its raw path is under, flagged `malformed`. A handler that throws or rejects is logged
- * and answered 500 `INTERNAL` (its response destroyed if the answer had begun): handlers answer client errors
- * themselves, so a 500 is always a failure of the server.
+ * and any upgrade without an upgrade route, is 404. A malformed target (a malformed percent-encoding in the path,
+ * or a target the WHATWG URL parser refuses) matches nothing: it reaches the fallback of the mount point its raw
+ * path is under, flagged `malformed` (the default fallback answers 400 `BAD_REQUEST`); such an upgrade is refused
+ * with a bare 400, logged at debug level only. A handler that throws or rejects is logged and answered 500
+ * `INTERNAL` (its response destroyed if the answer had begun): handlers answer client errors themselves, so a 500
+ * is always a failure of the server.
  *
  * `handleRequest` and `handleUpgrade` are bound: pass them to `http.createServer` and the server's `upgrade` event.
  */
 export class HttpRouter {
   // With `onBadUrl` set, find() answers a malformed path with a handle whose store is null: how misses tell it apart.
-  private readonly table = FindMyWay({ maxParamLength: MAX_PARAM_LENGTH, onBadUrl: () => undefined });
+  private readonly table: FindMyWay.Instance<FindMyWay.HTTPVersion.V1> = FindMyWay({ maxParamLength: MAX_PARAM_LENGTH, onBadUrl: () => undefined });
   private readonly entries = new Map<string, RouteEntry>();
   private readonly points: MountPoint[] = [];
   private readonly root: MountPoint = { prefix: '', fallback: notFound };
@@ -126,24 +155,28 @@ export class HttpRouter {
   /** Answers a request: its route's handler, else its mount point's fallback. */
   readonly handleRequest = (req: IncomingMessage, res: ServerResponse): void => {
     const url = req.url ?? '/';
-    const found = this.table.find(req.method as HttpMethod, url);
-    if (found === null) return this.run(req, res, () => this.root.fallback(req, res, WELL_FORMED));
-    const entry = found.store as RouteEntry | null;
-    if (entry === null) return this.run(req, res, () => this.pointOf(url).fallback(req, res, MALFORMED));
+    const match = matchOf(this.table, req.method as HttpMethod, url);
+    if (match === null) return this.run(req, res, () => this.pointOf(url).fallback(req, res, MALFORMED));
+    const entry = match.entry;
+    if (entry === undefined) return this.run(req, res, () => this.root.fallback(req, res, WELL_FORMED));
     const handler = entry.handler;
-    if (handler !== null) return this.run(req, res, () => handler(req, res, found.params));
+    if (handler !== null) return this.run(req, res, () => handler(req, res, match.params));
     const miss: RouteMiss = { malformed: false, allowedMethods: () => this.allowedMethods(url) };
     this.run(req, res, () => entry.point.fallback(req, res, miss));
   };
 
-  /** Hands an upgrade request to the upgrade route of its path (whatever its method), else refuses it with 404. */
+  /**
+   * Hands an upgrade request to the upgrade route of its path (whatever its method), else refuses it: 400 for a
+   * malformed target, 404 for any other.
+   */
   readonly handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    const entry = this.table.find('GET', req.url ?? '/')?.store as RouteEntry | null | undefined;
-    const upgrade = entry?.upgrade ?? null;
+    const match = matchOf(this.table, 'GET', req.url ?? '/');
+    const upgrade = match?.entry?.upgrade ?? null;
     if (upgrade === null) {
       // Node removed its own listeners from an upgraded socket: a client reset must not crash the process.
       socket.on('error', this.onRefusedSocketError);
-      return rejectUpgrade(socket, 404);
+      if (match === null) this.logger.debug({ url: req.url }, 'upgrade refused: malformed target');
+      return rejectUpgrade(socket, match === null ? 400 : 404);
     }
     try {
       upgrade(req, socket, head);
@@ -192,6 +225,12 @@ export class HttpRouter {
   }
 
   private fail(req: IncomingMessage, res: ServerResponse, error: unknown): void {
+    if (error instanceof RequestAbortedError) {
+      // The client went away mid-request: not a failure of the server, and nobody to answer.
+      this.logger.debug({ err: error, url: req.url }, 'http request aborted by the client');
+      res.destroy();
+      return;
+    }
     this.logger.error({ err: error, url: req.url }, 'http request failed');
     if (!res.headersSent) sendError(res, new RoomsError('INTERNAL'));
     else res.destroy();

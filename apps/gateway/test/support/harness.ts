@@ -163,4 +163,4 @@ export async function adminCall(
 }
 
 /** The admin token tests configure with `ROOMS_ADMIN_TOKEN`. */
-export const ADMIN_TOKEN = 'test-admin-token';
+export const ADMIN_TOKEN = 'test-admin-token-of-at-least-32-bytes';

@@ -77,6 +77,9 @@ function launchFor(
           // Only a fatal start failure is logged (it becomes the "unavailable" reason); nothing under load.
           ROOMS_LOG_LEVEL: 'fatal',
           ROOMS_MAX_PAYLOAD: '65536',
+          // Every driver connects from 127.0.0.1: idle10k alone opens 10,000 sockets, over both connection caps.
+          ROOMS_MAX_CONNECTIONS: '100000',
+          ROOMS_MAX_CONNECTIONS_PER_IP: '100000',
           ...(redisUrl ? { ROOMS_REDIS_URL: redisUrl } : {}),
         },
       };

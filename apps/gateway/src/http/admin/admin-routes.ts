@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RoomsError, toRoomsError } from '@rooms-kit/core';
 import type { Logger } from 'pino';
+import { RequestAbortedError } from '../request-body.js';
 import { sendError, sendJson, sendMethodNotAllowed, sendNotFound } from '../responses.js';
 import type { FallbackHandler, RouteHandler, RouteModule, RouteParams } from '../router.js';
 import { hasAdminToken, sendUnauthorized } from './admin-auth.js';
@@ -29,7 +30,8 @@ export interface AdminApi {
  * document itself needs `Authorization: Bearer <token>` first (missing or wrong: 401, whatever the path or method);
  * then an unknown path is 404, a known path with another method 405 with `Allow`, a malformed percent-encoding 400.
  * Ids are path parameters, percent-decoded (group ids with `/` come as `%2F`). A handler's `RoomsError` is answered
- * `{"error":{"code","message","temporary"}}` with the code's status; anything else is logged and answered 500.
+ * `{"error":{"code","message","temporary"}}` with the code's status; a client that went away mid-body is left to
+ * the router (debug log, no answer); anything else is logged and answered 500.
  */
 export function adminApi(deps: AdminDeps): AdminApi {
   const handlers = new AdminHandlers(deps);
@@ -40,6 +42,8 @@ export function adminApi(deps: AdminDeps): AdminApi {
       try {
         await answer(req, res, idOf(params));
       } catch (error) {
+        // The client is gone: nothing failed, and nobody is left to answer (the router logs it at debug level).
+        if (error instanceof RequestAbortedError) throw error;
         const failure = toRoomsError(error);
         if (failure.code === 'INTERNAL') deps.logger.error({ err: error }, 'admin request failed');
         sendError(res, failure);
