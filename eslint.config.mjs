@@ -31,7 +31,7 @@ export default tseslint.config(
             { sourceTag: 'scope:redis', onlyDependOnLibsWithTags: ['scope:contract', 'scope:core', 'scope:testing'] },
             { sourceTag: 'scope:client', onlyDependOnLibsWithTags: ['scope:contract', 'scope:protocol'] },
             { sourceTag: 'scope:gateway', onlyDependOnLibsWithTags: ['scope:contract', 'scope:core', 'scope:protocol', 'scope:redis', 'scope:testing'] },
-            { sourceTag: 'scope:tools', onlyDependOnLibsWithTags: ['scope:contract', 'scope:core', 'scope:protocol', 'scope:redis', 'scope:client', 'scope:gateway', 'scope:testing'] }
+            { sourceTag: 'scope:tools', onlyDependOnLibsWithTags: ['scope:contract', 'scope:core', 'scope:protocol', 'scope:redis', 'scope:client', 'scope:gateway', 'scope:testing', 'scope:tools'] }
           ]
         }
       ]
