@@ -49,3 +49,4 @@ export type { CreateRequest, CreateResult, JoinResult, PublishResult } from './g
 export type { ResumedGroup, ResumeResult } from './sessions/session-service.js';
 export type { NodeManagerOptions } from './node/node-manager-options.js';
 export { NodeManager } from './node/node-manager.js';
+export type { NodeFigures, NodeView, SessionView } from './sessions/session-view.js';

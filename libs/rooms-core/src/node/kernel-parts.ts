@@ -7,6 +7,7 @@ import type { Backend } from '../port/backend.js';
 import { LeaveRetrier } from '../reconcile/leave-retrier.js';
 import { Reconciler } from '../reconcile/reconciler.js';
 import { ReplicaApplier } from '../replica/replica-applier.js';
+import { NodeVerdicts } from '../replica/node-verdicts.js';
 import { ReplicaResync } from '../replica/replica-resync.js';
 import { DEFAULT_OFFSET_CHECKPOINT_MS, OffsetCheckpoint } from '../sessions/offset-checkpoint.js';
 import { SessionMessenger } from '../sessions/session-messenger.js';
@@ -42,6 +43,8 @@ export interface KernelParts {
   reconciler: Reconciler;
   leaves: LeaveRetrier;
   checkpoint: OffsetCheckpoint;
+  /** The nodes the liveness reported dead (`BackendHandler.onNodeDown` reports them here). */
+  verdicts: NodeVerdicts;
 }
 
 /**
@@ -58,6 +61,7 @@ export function assembleKernel(settings: KernelSettings): KernelParts {
   const gated = new GatedGroupLog(groups, lifecycle);
   const holdIfSettled = (group: GroupId): Promise<LocalGroup> => (lifecycle.storeSettled ? supervisor.hold(group) : unsettledStore());
   const leaves = new LeaveRetrier({ groups, logger, clock });
+  const verdicts = new NodeVerdicts();
   const leaveInStore = (group: GroupId, session: SessionId, reason: LeaveReason): Promise<void> => leaves.leave(group, session, reason);
   const supervisor: GroupSupervisor = new GroupSupervisor({
     groups,
@@ -114,11 +118,20 @@ export function assembleKernel(settings: KernelSettings): KernelParts {
     applier,
     store: lifecycle,
     bus: backend.bus,
+    verdicts,
     confirmMs: settings.nodeTtlMs ?? DEFAULT_NODE_TTL_MS,
     clock,
     logger,
   });
-  const messenger: SessionMessenger = new SessionMessenger({ nodeId, bus: backend.bus, store: backend.sessions, sessions, logger });
+  const messenger: SessionMessenger = new SessionMessenger({
+    nodeId,
+    bus: backend.bus,
+    store: backend.sessions,
+    sessions,
+    groupsOf: (session) => registry.groupsOf(session),
+    figures: () => ({ connections: registry.sessionCount, groups: sumOf(Object.values(supervisor.stats())) }),
+    logger,
+  });
   const operations = new GroupOperations({
     groups: gated,
     registry,
@@ -161,5 +174,9 @@ export function assembleKernel(settings: KernelSettings): KernelParts {
     save: (session) => sessions.save(session),
     mayRun: () => lifecycle.storeSettled,
   });
-  return { sessions, messenger, operations, supervisor, applier, resync, reconciler, leaves, checkpoint };
+  return { sessions, messenger, operations, supervisor, applier, resync, reconciler, leaves, checkpoint, verdicts };
+}
+
+function sumOf(counts: number[]): number {
+  return counts.reduce((sum, count) => sum + count, 0);
 }

@@ -11,6 +11,7 @@ import { MembershipRegistry } from '../membership-registry.js';
 import type { Backend, BackendHandler } from '../port/backend.js';
 import type { SessionMessenger } from '../sessions/session-messenger.js';
 import type { ResumeResult, SessionService } from '../sessions/session-service.js';
+import type { NodeView, SessionView } from '../sessions/session-view.js';
 import type { GroupSupervisor } from '../supervision/group-supervisor.js';
 import type { GroupId, GroupInfo, GroupMessage, GroupState, LeaveReason, MemberInfo, NodeId, SessionId } from '../types.js';
 import { NodeLifecycle } from './node-lifecycle.js';
@@ -273,6 +274,26 @@ export class NodeManager {
     return this.messenger.kick(session);
   }
 
+  /**
+   * A session as the admin API shows it, wherever it is held: its user (null without one), holder, whether it is
+   * connected (false while suspended, or when its holder is dead), and its groups. The holder is asked over the cluster
+   * bus. Null for a session unknown everywhere. Rejects `UNAVAILABLE` when the store or a live holder cannot be reached.
+   */
+  async describeSession(session: SessionId): Promise<SessionView | null> {
+    this.lifecycle.assertOpen();
+    return this.messenger.describe(session);
+  }
+
+  /**
+   * Every live node of the cluster, this one first: its id and figures (sessions held, groups held). Other nodes are
+   * asked over the bus with a bounded wait; one that does not answer in time shows null figures. Never rejects for
+   * another node's silence.
+   */
+  async nodes(): Promise<NodeView[]> {
+    this.lifecycle.assertOpen();
+    return this.messenger.nodes();
+  }
+
   /** Counts for metrics: sessions, local groups by state. */
   stats(): { sessions: number; groups: Record<GroupState, number> } {
     return { sessions: this.registry.sessionCount, groups: this.supervisor.stats() };
@@ -283,7 +304,10 @@ export class NodeManager {
     return {
       // Every replicated event (each broadcast) comes this way: straight to the applier.
       onEvent: applier.onEvent,
-      onNodeDown: (node) => this.logger.info({ node }, 'node down'),
+      onNodeDown: (node) => {
+        this.parts.verdicts.reportDown(node);
+        this.logger.info({ node }, 'node down');
+      },
       onOrphans: (groups) => this.supervisor.adoptOrphans(groups),
       onReconnected: () => {
         this.lifecycle.reconciling();

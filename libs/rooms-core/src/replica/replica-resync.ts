@@ -7,6 +7,7 @@ import type { GroupLog } from '../port/group-log.js';
 import type { NodeId } from '../types.js';
 import type { LocalGroup } from './local-group.js';
 import type { ReplicaApplier, ReplicaHost } from './replica-applier.js';
+import type { NodeVerdicts } from './node-verdicts.js';
 
 /** How long an operation waits for the event of its own change before it resyncs the replica instead. */
 export const EVENT_WAIT_MS = 5000;
@@ -30,6 +31,8 @@ export interface ReplicaResyncOptions {
   store: Pick<StoreSettlement, 'whenStoreSettled'>;
   /** Which nodes the cluster's liveness still counts as alive (after a store loss, also those it awaits). */
   bus: Pick<ClusterBus, 'liveNodes'>;
+  /** The nodes the liveness reported dead: a member's node neither live nor reported dead is given its time too. */
+  verdicts: Pick<NodeVerdicts, 'isDown'>;
   /**
    * How long members of a live node that the store no longer has are kept before the group is read again to confirm
    * they are gone: the node TTL, the time a node has to show it is alive (and so to re-assert after a store loss).
@@ -40,8 +43,18 @@ export interface ReplicaResyncOptions {
   logger: Logger;
 }
 
-/** A replica's confirmation read: waiting on its timer, or due (the next read applies the store's members in full). */
-type Confirmation = { timer: unknown } | 'due';
+/**
+ * How many confirmation reads a replica may make while a live node's members stay missing from the store: every read
+ * before the last keeps them again (their node may be slow to re-assert on a loaded machine), the last removes them.
+ * So such a member is removed at most `CONFIRMATION_ROUNDS × confirmMs` after the first read that missed it.
+ */
+export const CONFIRMATION_ROUNDS = 4;
+
+/**
+ * A replica's confirmation read, numbered from 1: waiting on its timer, or due (the next read is that confirmation;
+ * the read of round `CONFIRMATION_ROUNDS` applies the store's members in full).
+ */
+type Confirmation = { readonly round: number; readonly timer: unknown } | { readonly round: number; readonly due: true };
 
 /**
  * ReplicaResync: brings a replica in line with the store when events may have been missed: after the store came
@@ -51,11 +64,14 @@ type Confirmation = { timer: unknown } | 'due';
  * events that arrive meanwhile (`LocalGroup.held`) and applies them after the missed messages, so a live member sees
  * every offset once, in order. One resync per replica at a time; `close` ends the retries and confirmation reads.
  *
- * Members of another node that is still live (`ClusterBus.liveNodes`) and missing from the store are not removed at
+ * Members of another node that is not known to be dead (live in `ClusterBus.liveNodes`, or never reported dead: a node
+ * that started just before a store loss may not be in the list yet) and missing from the store are not removed at
  * once: after a store loss every node re-asserts its members in its own time, and a read before a node did would tell
- * everyone its members left (then rejoined). They are kept, and the group is read again `confirmMs` later; that read
- * removes (`left` node-down) every member still missing: one whose node died meanwhile, or one that really left while
- * this node missed its event (no ghost). Members of this node and of nodes not live are removed at once.
+ * everyone its members left (then rejoined). They are kept, and the group is read again `confirmMs` later, and again
+ * while they stay missing and their node not reported dead, up to `CONFIRMATION_ROUNDS` reads; a member whose node
+ * is reported dead meanwhile is removed at the next read, and the last read removes (`left` node-down) every member still missing: one that
+ * really left while this node missed its event is gone after at most `CONFIRMATION_ROUNDS × confirmMs` (no ghost).
+ * Members of this node and of nodes reported dead are removed at once.
  */
 export class ReplicaResync {
   /** Per replica, the resync waiting to read (for the one before it, or for the store): later requests share it. */
@@ -112,7 +128,7 @@ export class ReplicaResync {
     this.closed = true;
     for (const timer of this.retries.values()) this.options.clock.clearTimeout(timer);
     this.retries.clear();
-    for (const confirmation of this.confirmations.values()) if (confirmation !== 'due') this.options.clock.clearTimeout(confirmation.timer);
+    for (const confirmation of this.confirmations.values()) if (!('due' in confirmation)) this.options.clock.clearTimeout(confirmation.timer);
     this.confirmations.clear();
   }
 
@@ -140,9 +156,10 @@ export class ReplicaResync {
     local.held ??= [];
     try {
       // Read before the snapshot: a confirmation that falls due during the read gets a read of its own.
-      const confirming = this.confirmations.get(local) === 'due';
+      const pending = this.confirmations.get(local);
+      const round = pending !== undefined && 'due' in pending ? pending.round : 0;
       const snapshot = await this.options.groups.watch(local.id);
-      if (confirming) this.confirmations.delete(local);
+      if (round > 0) this.confirmations.delete(local);
       if (!this.isCurrent(local)) return;
       if (!snapshot) {
         // Gone: what was held (its `discarded` among them, maybe) goes first.
@@ -151,20 +168,21 @@ export class ReplicaResync {
         return;
       }
       const fresh = new Map(snapshot.members.map((m) => [m.id, m]));
-      const live = confirming ? null : new Set(this.options.bus.liveNodes());
+      const live = new Set(this.options.bus.liveNodes());
+      const lastRound = round >= CONFIRMATION_ROUNDS;
       let kept = false;
       for (const member of [...local.members.values()]) {
         if (fresh.has(member.id)) continue;
         if (member.node === this.options.nodeId) {
           applier.applyLeft(local, member, 'disconnect', undefined);
-        } else if (live?.has(member.node)) {
+        } else if (!lastRound && !this.options.verdicts.isDown(member.node, live)) {
           // Its node may not have re-asserted it yet (a store loss): confirmed by a later read.
           kept = true;
         } else {
           applier.applyLeft(local, member, 'node-down', undefined);
         }
       }
-      if (kept) this.confirmLater(local);
+      if (kept) this.confirmLater(local, round + 1);
       for (const member of fresh.values()) if (!local.members.has(member.id)) applier.applyJoined(local, member);
       local.spec = snapshot.spec;
       if (snapshot.offset > local.offset) await this.deliverMissed(local, snapshot.offset);
@@ -195,21 +213,21 @@ export class ReplicaResync {
   }
 
   /**
-   * Reads the group again `confirmMs` from now, applying the store's members in full then (one confirmation per
-   * replica: one already waiting covers this one too, the kept members had their time by then).
+   * Reads the group again `confirmMs` from now as confirmation `round` (one confirmation per replica: one already
+   * waiting covers this one too).
    */
-  private confirmLater(local: LocalGroup): void {
+  private confirmLater(local: LocalGroup, round: number): void {
     if (this.closed || this.confirmations.has(local)) return;
     const timer = this.options.clock.setTimeout(() => {
       if (!this.isCurrent(local)) {
         this.confirmations.delete(local);
         return;
       }
-      this.confirmations.set(local, 'due');
+      this.confirmations.set(local, { round, due: true });
       // A failure is logged by the resync, which tries again by itself (still due).
       this.resync(local).catch(() => undefined);
     }, this.options.confirmMs);
-    this.confirmations.set(local, { timer });
+    this.confirmations.set(local, { round, timer });
   }
 
   private retryLater(local: LocalGroup): void {

@@ -3,6 +3,7 @@ import { InMemoryBackend, InMemoryStore, NodeManager } from '../../src/index.js'
 import { DEFAULT_NODE_TTL_MS } from '../../src/node/node-manager-options.js';
 import type { BackendHandler } from '../../src/index.js';
 import { HeldReconnects } from '../support/held-reconnects.js';
+import { CONFIRMATION_ROUNDS } from '../../src/replica/replica-resync.js';
 import { RecordingDelivery } from '../support/recording-delivery.js';
 
 // Issue 13 (chaos run): after Redis restarted empty, every member of nodes that never died got `left` node-down and
@@ -97,7 +98,39 @@ describe('a resync keeps the members of live nodes until they had a node TTL to 
     expect(await ids(a.node)).toEqual(['a1']);
   });
 
-  it('a member of a live node that really left while this node was cut off is removed after the confirmation: no ghost', async () => {
+  it('store lost, B re-asserts only after two confirmation reads (a loaded machine): nobody hears left or rejoined', async () => {
+    const a = await startNode(new InMemoryBackend('A', store));
+    const heldB = new HeldReconnects(new InMemoryBackend('B', store));
+    const b = await startNode(heldB);
+    await a.node.registerSession('a1');
+    await b.node.registerSession('b1');
+    await a.node.create('a1', { group: 'g' });
+    await b.node.join('b1', 'g');
+    a.delivery.clear();
+    b.delivery.clear();
+
+    store.setAvailable(false);
+    store.wipe();
+    store.setAvailable(true);
+    await flush();
+    expect(heldB.heldCount).toBe(1);
+    // B stays live but has not re-asserted: A's confirmation reads keep b1.
+    for (let round = 1; round <= 2; round++) {
+      await vi.advanceTimersByTimeAsync(DEFAULT_NODE_TTL_MS + 1);
+      await flush();
+      expect(await ids(a.node)).toEqual(['a1', 'b1']);
+    }
+    heldB.release();
+    await flush();
+    expect(b.node.ready).toBe(true);
+    await vi.advanceTimersByTimeAsync(CONFIRMATION_ROUNDS * (DEFAULT_NODE_TTL_MS + 1));
+    await flush();
+    expect(await ids(a.node)).toEqual(['a1', 'b1']);
+    expect(memberEvents(a.delivery)).toEqual([]);
+    expect(memberEvents(b.delivery)).toEqual([]);
+  });
+
+  it('a member of a live node that really left while this node was cut off is removed by the last confirmation read: no ghost', async () => {
     const a = await startNode(new InMemoryBackend('A', store));
     const b = await startNode(new InMemoryBackend('B', store));
     await a.node.registerSession('a1');
@@ -122,6 +155,12 @@ describe('a resync keeps the members of live nodes until they had a node TTL to 
     expect(await ids(a.node)).toEqual(['a1', 'b1', 'b2']);
     expect(a.delivery.eventsOf('a1', 'left')).toEqual([]);
 
+    // Kept while B is live, for every confirmation read but the last.
+    for (let round = 1; round < CONFIRMATION_ROUNDS; round++) {
+      await vi.advanceTimersByTimeAsync(DEFAULT_NODE_TTL_MS + 1);
+      await flush();
+      expect(await ids(a.node)).toEqual(['a1', 'b1', 'b2']);
+    }
     await vi.advanceTimersByTimeAsync(DEFAULT_NODE_TTL_MS + 1);
     await flush();
     expect(a.delivery.eventsOf('a1', 'left').map((e) => [e.member.id, e.reason])).toEqual([['b2', 'node-down']]);
