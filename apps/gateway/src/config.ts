@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { DEFAULT_LIMITS, isValidGroupId } from '@rooms-kit/contract';
 import { parseRedisUrl } from '@rooms-kit/redis';
+import { parseAllowedOrigins } from './http/origin-policy.js';
 
 /** Log levels `ROOMS_LOG_LEVEL` accepts (pino's, plus `silent`). */
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -36,6 +37,9 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
  * - `ROOMS_JWT_AUDIENCE`, `ROOMS_JWT_ISSUER` (`jwtAudience`, `jwtIssuer`, default unset): when set, a token must carry
  *   that `aud` (one of its audiences) or that `iss`. `ROOMS_JWT_REQUIRE_EXP` (`jwtRequireExp`, `true` or `false`,
  *   default `false` for v1's tokens): when true, a token without `exp` is refused.
+ * - `ROOMS_CORS_ORIGINS` (`corsOrigins`, default unset = null): comma-separated origins `scheme://host[:port]`
+ *   (normalized: lower case, default port dropped) or `*` alone (`['*']`). When set, a WebSocket upgrade whose
+ *   `Origin` is present and not listed gets 403; unset, the upgrade is not checked (v1). See `http/origin-policy.ts`.
  *
  * `ROOMS_JWT_SECRET` and `ROOMS_ADMIN_TOKEN` must be at least {@link MIN_SECRET_BYTES} bytes (UTF-8).
  */
@@ -67,6 +71,7 @@ export interface GatewayConfig {
   maxConnections: number;
   maxConnectionsPerIp: number;
   headersTimeoutMs: number;
+  corsOrigins: string[] | null;
 }
 
 /** A wrong environment value. The message names the variable (`ROOMS_MAX_PAYLOAD: expected ...`). */
@@ -156,6 +161,15 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): G
   for (const id of staticGroups) {
     if (!isValidGroupId(id)) throw new ConfigError('ROOMS_STATIC_GROUPS', `invalid group id ${JSON.stringify(id)}`);
   }
+  const rawOrigins = read('ROOMS_CORS_ORIGINS');
+  let corsOrigins: string[] | null = null;
+  if (rawOrigins !== undefined) {
+    try {
+      corsOrigins = parseAllowedOrigins(rawOrigins);
+    } catch (error) {
+      throw new ConfigError('ROOMS_CORS_ORIGINS', error instanceof Error ? error.message : 'invalid origin list');
+    }
+  }
   const logLevel = read('ROOMS_LOG_LEVEL') ?? 'info';
   if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
     throw new ConfigError('ROOMS_LOG_LEVEL', `expected one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(logLevel)}`);
@@ -189,5 +203,6 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): G
     maxConnections: int('ROOMS_MAX_CONNECTIONS', 10_000, 1, Number.MAX_SAFE_INTEGER),
     maxConnectionsPerIp: int('ROOMS_MAX_CONNECTIONS_PER_IP', 1000, 1, Number.MAX_SAFE_INTEGER),
     headersTimeoutMs: int('ROOMS_HEADERS_TIMEOUT_MS', 10_000, 1, MAX_HEADERS_TIMEOUT_MS),
+    corsOrigins,
   };
 }

@@ -11,6 +11,7 @@ import { FlushScheduler } from './delivery/flush-scheduler.js';
 import { IntervalBatcher } from './delivery/interval-batcher.js';
 import { GatewayStats } from './gateway-stats.js';
 import { createGatewayRouter, createHttpServer } from './http/index.js';
+import { OriginPolicy } from './http/origin-policy.js';
 import { GatewayMetrics } from './metrics.js';
 import { createBackend } from './cluster/backend-factory.js';
 import type { ClientSession } from './session/client-session.js';
@@ -79,6 +80,7 @@ export class Gateway {
     this.websocket = new WebSocketEndpoint({
       maxPayload: config.maxPayload,
       verifier: tokenVerifierFor(config),
+      origins: new OriginPolicy(config.corsOrigins),
       logger: this.logger,
       admission: () => this.admission(),
       open: (transport, identity, request) => void this.sessions?.open(transport, identity, request),

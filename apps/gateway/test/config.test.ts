@@ -31,6 +31,7 @@ describe('loadConfig (docs/protocol.md "Environment")', () => {
       maxConnections: 10_000,
       maxConnectionsPerIp: 1000,
       headersTimeoutMs: 10_000,
+      corsOrigins: null,
     });
     expect(config.nodeId).toMatch(/^node-/);
   });
@@ -68,6 +69,7 @@ describe('loadConfig (docs/protocol.md "Environment")', () => {
       ROOMS_MAX_CONNECTIONS: '130',
       ROOMS_MAX_CONNECTIONS_PER_IP: '140',
       ROOMS_HEADERS_TIMEOUT_MS: '150',
+      ROOMS_CORS_ORIGINS: 'https://app.example, HTTP://Admin.Example:8080,https://app.example:443',
     });
     expect(config).toEqual({
       port: 9000,
@@ -97,6 +99,7 @@ describe('loadConfig (docs/protocol.md "Environment")', () => {
       maxConnections: 130,
       maxConnectionsPerIp: 140,
       headersTimeoutMs: 150,
+      corsOrigins: ['https://app.example', 'http://admin.example:8080'],
     });
   });
 

@@ -154,7 +154,9 @@ describe('GET /admin/openapi.json', () => {
       'DELETE /admin/sessions/{id}',
       'GET /admin/groups',
       'GET /admin/groups/{id}',
+      'GET /admin/nodes',
       'GET /admin/openapi.json',
+      'GET /admin/sessions/{id}',
       'POST /admin/groups/{id}/announce',
     ]);
   });
@@ -206,12 +208,28 @@ describe('the admin API answers as its OpenAPI document says', () => {
     expect((await call('DELETE', '/admin/groups/%20')).status).toBe(400);
     expect((await call('DELETE', '/admin/groups/empty', { token: null })).status).toBe(401);
 
+    expect((await call('GET', `/admin/sessions/${b.session}`)).body).toEqual({
+      session: b.session,
+      user: null,
+      node: gw.gateway.node.nodeId,
+      connected: true,
+      transport: 'websocket',
+      groups: ['g/1'],
+    });
+    expect((await call('GET', '/admin/sessions/nobody')).body).toMatchObject({ error: { code: 'SESSION_NOT_FOUND' } });
+    expect((await call('GET', '/admin/sessions/%C3')).status).toBe(400);
+    expect((await call('GET', '/admin/sessions/x', { token: null })).status).toBe(401);
+    expect((await call('GET', '/admin/nodes')).body).toEqual({ nodes: [{ id: gw.gateway.node.nodeId, self: true, connections: 2, groups: 2 }] });
+    expect((await call('GET', '/admin/nodes', { token: null })).status).toBe(401);
+    expect((await call('POST', '/admin/nodes')).status).toBe(405);
+
     expect((await call('DELETE', `/admin/sessions/${b.session}`)).body).toEqual({ session: b.session });
     expect((await b.closedWithin()).code).toBe(4003);
-    expect((await call('DELETE', `/admin/sessions/${b.session}`)).status).toBe(404);
+    expect((await call('DELETE', `/admin/sessions/${b.session}`)).body).toMatchObject({ error: { code: 'SESSION_NOT_FOUND' } });
+    expect((await call('GET', `/admin/sessions/${b.session}`)).status).toBe(404);
     expect((await call('DELETE', '/admin/sessions/%C3')).status).toBe(400);
     expect((await call('DELETE', '/admin/sessions/x', { token: null })).status).toBe(401);
-    expect((await call('GET', '/admin/sessions/x')).status).toBe(405);
+    expect((await call('POST', '/admin/sessions/x')).status).toBe(405);
 
     for (const path of ['/admin', '/admin/', '/admin/nothing', '/admin/groups/g/announce/x', '/admin/sessions']) {
       expect((await call('GET', path)).status).toBe(404);
@@ -226,6 +244,8 @@ describe('the admin API answers as its OpenAPI document says', () => {
       ['DELETE', '/admin/groups/g%2F1', undefined],
       ['POST', '/admin/groups/g%2F1/announce', '1'],
       ['DELETE', `/admin/sessions/${a.session}`, undefined],
+      ['GET', `/admin/sessions/${a.session}`, undefined],
+      ['GET', '/admin/nodes', undefined],
     ] as const) {
       const res = await call(method, path, { body });
       expect({ method, path, status: res.status }).toEqual({ method, path, status: 503 });

@@ -81,11 +81,33 @@ export class AdminHandlers {
 
   /**
    * `DELETE /admin/sessions/:id` → `{"session":id}`: kicks cluster-wide (the node holding the session closes its
-   * connection with 4003 through the kernel's `onSessionEnded`). Rejects `GROUP_NOT_FOUND` for a session unknown
-   * everywhere (the code v1 answered before the catalog had `SESSION_NOT_FOUND`).
+   * connection with 4003 through the kernel's `onSessionEnded`). Rejects `SESSION_NOT_FOUND` for a session unknown
+   * everywhere.
    */
   async kick(res: ServerResponse, id: SessionId): Promise<void> {
-    if (!(await this.deps.node().kick(id))) throw new RoomsError('GROUP_NOT_FOUND', 'no such session');
+    if (!(await this.deps.node().kick(id))) throw sessionNotFound();
     sendJson(res, 200, { session: id });
   }
+
+  /**
+   * `GET /admin/sessions/:id` → `{"session","user","node","connected","transport","groups"}`, wherever the session is
+   * held (the kernel asks its holder). Rejects `SESSION_NOT_FOUND` for a session unknown everywhere.
+   */
+  async describeSession(res: ServerResponse, id: SessionId): Promise<void> {
+    const view = await this.deps.node().describeSession(id);
+    if (view === null) throw sessionNotFound();
+    // WebSocket is the only client transport so far; `sse` and `poll` come with the HTTP transports.
+    const { session, user, node, connected, groups } = view;
+    sendJson(res, 200, { session, user, node, connected, transport: 'websocket', groups });
+  }
+
+  /** `GET /admin/nodes` → `{"nodes":[{"id","self","connections","groups"}]}`: every live node, this one first. */
+  async listNodes(res: ServerResponse): Promise<void> {
+    const nodes = await this.deps.node().nodes();
+    sendJson(res, 200, { nodes: nodes.map(({ id, self, connections, groups }) => ({ id, self, connections, groups })) });
+  }
+}
+
+function sessionNotFound(): RoomsError {
+  return new RoomsError('SESSION_NOT_FOUND', 'no such session');
 }

@@ -56,7 +56,9 @@ export function adminApi(deps: AdminDeps): AdminApi {
       mount.route('GET', '/groups/:id', guarded((_req, res, id) => handlers.describeGroup(res, id)));
       mount.route('DELETE', '/groups/:id', guarded((_req, res, id) => handlers.discardGroup(res, id)));
       mount.route('POST', '/groups/:id/announce', guarded((req, res, id) => handlers.announce(req, res, id)));
+      mount.route('GET', '/sessions/:id', guarded((_req, res, id) => handlers.describeSession(res, id)));
       mount.route('DELETE', '/sessions/:id', guarded((_req, res, id) => handlers.kick(res, id)));
+      mount.route('GET', '/nodes', guarded((_req, res) => handlers.listNodes(res)));
     },
     fallback: (req, res, miss) => {
       if (!hasAdminToken(req, deps.token)) return sendUnauthorized(res);

@@ -55,6 +55,11 @@ function record(properties: Record<string, JsonSchema>, optional: readonly strin
   return { type: 'object', required, additionalProperties: false, properties };
 }
 
+/** `schema` or null. */
+function nullable(schema: JsonSchema): JsonSchema {
+  return { anyOf: [schema, { type: 'null' }] };
+}
+
 function json(description: string, body: JsonSchema): OpenApiResponse {
   return { description, content: { 'application/json': { schema: body } } };
 }
@@ -70,6 +75,7 @@ const internal = (): OpenApiResponse => failure('A failure of the server itself 
 const unavailable = (): OpenApiResponse =>
   failure('The shared store cannot be reached, or the node is closing; retrying later may succeed.', ['UNAVAILABLE', 'NODE_DRAINING']);
 const groupNotFound = (): OpenApiResponse => failure('No such group.', ['GROUP_NOT_FOUND']);
+const sessionNotFound = (): OpenApiResponse => failure('No such session on any node.', ['SESSION_NOT_FOUND']);
 const badGroupPath = (): OpenApiResponse =>
   failure('The id is not a valid group id, or the path has a malformed percent-encoding.', ['BAD_REQUEST']);
 
@@ -173,6 +179,21 @@ export const ADMIN_OPENAPI: OpenApiDocument = {
     },
     '/admin/sessions/{id}': {
       parameters: [{ name: 'id', in: 'path', required: true, description: 'The session id.', schema: { type: 'string' } }],
+      get: {
+        operationId: 'describeSession',
+        summary: 'A session, wherever it is held',
+        description:
+          'Cluster-wide: the node holding the session is asked. `connected` is false while the session is suspended ' +
+          '(its connection dropped, its resume window running) or when its node is dead (it may still be resumed).',
+        responses: {
+          '200': json('The session.', schema('SessionDetail')),
+          '400': failure('The path has a malformed percent-encoding.', ['BAD_REQUEST']),
+          '401': unauthorized(),
+          '404': sessionNotFound(),
+          '500': internal(),
+          '503': unavailable(),
+        },
+      },
       delete: {
         operationId: 'kickSession',
         summary: 'Kick a session, wherever it is held',
@@ -183,7 +204,22 @@ export const ADMIN_OPENAPI: OpenApiDocument = {
           '200': json('The session was kicked.', record({ session: { type: 'string' } })),
           '400': failure('The path has a malformed percent-encoding.', ['BAD_REQUEST']),
           '401': unauthorized(),
-          '404': failure('No such session on any node (code GROUP_NOT_FOUND, as in v1).', ['GROUP_NOT_FOUND']),
+          '404': sessionNotFound(),
+          '500': internal(),
+          '503': unavailable(),
+        },
+      },
+    },
+    '/admin/nodes': {
+      get: {
+        operationId: 'listNodes',
+        summary: 'Every live node of the cluster',
+        description:
+          'This node first (`self` true). The other nodes are asked for their figures with a bounded wait (2 s); one ' +
+          'that does not answer in time shows `connections` and `groups` null.',
+        responses: {
+          '200': json('Every live node.', schema('NodeList')),
+          '401': unauthorized(),
           '500': internal(),
           '503': unavailable(),
         },
@@ -213,6 +249,25 @@ export const ADMIN_OPENAPI: OpenApiDocument = {
         meta: { type: 'object' },
         static: { type: 'boolean' },
         members: { type: 'array', items: schema('Member') },
+      }),
+      SessionDetail: record({
+        session: { type: 'string' },
+        user: { ...nullable({ type: 'string' }), description: 'Null without a user (auth off).' },
+        node: { type: 'string', description: 'The node that holds the session.' },
+        connected: { type: 'boolean' },
+        transport: { enum: ['websocket', 'sse', 'poll'] },
+        groups: { type: 'array', items: schema('GroupId') },
+      }),
+      NodeList: record({
+        nodes: {
+          type: 'array',
+          items: record({
+            id: { type: 'string' },
+            self: { type: 'boolean' },
+            connections: { ...nullable({ type: 'integer', minimum: 0 }), description: 'Sessions the node holds, connected or suspended (as rooms_sessions).' },
+            groups: { ...nullable({ type: 'integer', minimum: 0 }), description: 'Groups with a replica on the node, in every state (as rooms_groups).' },
+          }),
+        },
       }),
       AnnounceResult: record({ recipients: { type: 'integer', minimum: 0 }, offset: { type: 'integer', minimum: 1 } }),
       OpenApiDocument: {

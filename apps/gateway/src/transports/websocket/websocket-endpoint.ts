@@ -6,6 +6,7 @@ import { WebSocketServer } from 'ws';
 import type { WebSocket } from 'ws';
 import type { Identity, TokenVerifier } from '../../auth.js';
 import { AuthError } from '../../auth.js';
+import type { OriginPolicy } from '../../http/origin-policy.js';
 import type { SessionRequest } from '../../session/session-host.js';
 import { rejectUpgrade } from '../../upgrade-response.js';
 import type { Transport } from '../transport.js';
@@ -24,6 +25,8 @@ export interface WebSocketEndpointOptions {
   maxPayload: number;
   /** Checks the `token` query parameter (null: auth off, every connection anonymous). */
   verifier: TokenVerifier | null;
+  /** `ROOMS_CORS_ORIGINS`: an upgrade whose `Origin` it does not allow gets 403. */
+  origins: OriginPolicy;
   logger: Logger;
   admission(): Admission;
   /** Opens the client session the new connection carries (new, or the resume its query asks for). */
@@ -34,8 +37,8 @@ export interface WebSocketEndpointOptions {
 const ANONYMOUS: Identity = Object.freeze({});
 
 /**
- * The WebSocket endpoint (`/v1`): checks an upgrade routed to it (`format`, token, whether the gateway serves) and answers
- * a refusal with a bare HTTP status (404, 400, 401, 503); an accepted socket becomes a {@link WebSocketTransport}
+ * The WebSocket endpoint (`/v1`): checks an upgrade routed to it (`Origin`, `format`, token, whether the gateway serves) and
+ * answers a refusal with a bare HTTP status (403, 404, 400, 401, 503); an accepted socket becomes a {@link WebSocketTransport}
  * carrying a new client session. Owns the `ws` server (no client tracking, no compression, no automatic pong) and the socket router
  * that gives every socket the same listeners. `close()` drops every socket still open, also those still closing.
  */
@@ -71,6 +74,11 @@ export class WebSocketEndpoint {
   private readonly onUpgradeSocketError = (error: Error): void => this.options.logger.debug({ err: error }, 'upgrade socket error');
 
   private async check(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    // First: a page of a disallowed origin is refused whatever else its request carries, before its token is read.
+    if (!this.options.origins.allows(req.headers.origin)) {
+      this.options.logger.debug({ origin: req.headers.origin }, 'upgrade refused: origin not allowed');
+      return rejectUpgrade(socket, 403);
+    }
     const url = new URL(req.url ?? '/', 'http://gateway.invalid');
     if (this.options.admission() !== 'serving') return rejectUpgrade(socket, 503);
     const format = url.searchParams.get('format');
