@@ -5,7 +5,6 @@
  */
 export * from './vocabulary.js';
 export { decodeRequest, peekRef } from './server/decode-request.js';
-export { textExceedsPayloadDepth } from './server/json-scan.js';
 export type { DecodeResult } from './server/decode-request.js';
 export {
   encodeBatch,

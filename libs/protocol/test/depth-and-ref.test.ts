@@ -3,7 +3,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { encodeRequest } from '../src/client.js';
 import type { Request } from '../src/client.js';
-import { decodeRequest, peekRef, textExceedsPayloadDepth } from '../src/server.js';
+import { decodeRequest, peekRef } from '../src/server.js';
+import { textExceedsPayloadDepth } from '../src/server/json-scan.js';
 import type { DecodeResult } from '../src/server.js';
 
 /** `levels` nested arrays (or objects) as text; never built as a value. */

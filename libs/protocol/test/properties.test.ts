@@ -3,7 +3,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ProtocolError, decodeServerFrame, encodeRequest } from '../src/client.js';
 import type { RawFrame, Request, ServerMessage } from '../src/client.js';
-import { EVENT_NAMES, LEAVE_REASONS, MAX_INTERVAL_MS, MAX_TTL_SECONDS, OPS, decodeRequest, isValidGroupId, peekRef, textExceedsPayloadDepth } from '../src/server.js';
+import { EVENT_NAMES, LEAVE_REASONS, MAX_INTERVAL_MS, MAX_TTL_SECONDS, OPS, decodeRequest, isValidGroupId, peekRef } from '../src/server.js';
+import { textExceedsPayloadDepth } from '../src/server/json-scan.js';
 
 // Property-based tests of both decoders (fast-check). On a failure fast-check prints the seed, the path and the
 // shrunk counterexample; `FC_SEED=<seed> FC_PATH=<path>` replays it, `FC_NUM_RUNS=<n>` runs more cases.
@@ -173,7 +174,7 @@ function expectWellFormed(request: Record<string, unknown>): void {
   const { op } = request;
   expect(OPS).toContain(op);
   const has = (key: string) => Object.prototype.hasOwnProperty.call(request, key);
-  // No field of an accepted request nests deeper than the bound (nothing downstream walks it again).
+  // No field of an accepted request nests deeper than the bound.
   for (const value of Object.values(request)) expect(exceedsPayloadDepth(value)).toBe(false);
   if (has('ref')) expect(Number.isSafeInteger(request.ref)).toBe(true);
   if (op !== 'groups' && op !== 'ping' && (op !== 'create' || has('group'))) expect(isValidGroupId(request.group)).toBe(true);

@@ -43,6 +43,7 @@ export type { ContractCluster, ContractStoreOptions, MakeNodes } from './port-co
 export { backendContract } from './port-contract/backend-contract.js';
 export type { Recorded } from './port-contract/recording-handler.js';
 export { RecordingHandler } from './port-contract/recording-handler.js';
+export { HeldReconnects } from './port-contract/held-reconnects.js';
 export { ContractAssertionError } from './port-contract/assertions.js';
 export { stateOfSnapshot } from './replica/local-group.js';
 export type { CreateRequest, CreateResult, JoinResult, PublishResult } from './groups/group-requests.js';

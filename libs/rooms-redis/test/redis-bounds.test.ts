@@ -4,7 +4,7 @@ import { NodeManager, RoomsError } from '@rooms-kit/core';
 import type { Backend, DeliveryPort } from '@rooms-kit/core';
 import { RedisServer, waitUntil } from '@rooms-kit/testing';
 import { RedisBackend, RedisKeys } from '../src/index.js';
-import { HeldReconnects } from './support/held-reconnects.js';
+import { HeldReconnects } from '@rooms-kit/core';
 import { nodeId } from './support/nodes.js';
 
 const server = new RedisServer();

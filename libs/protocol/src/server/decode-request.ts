@@ -34,8 +34,8 @@ const MAX_FRAME_DEPTH = MAX_PAYLOAD_DEPTH + 1;
  * Depth: a field (`data`, `meta`, any other) nesting arrays and objects deeper than `MAX_PAYLOAD_DEPTH` (32) levels
  * is `BAD_REQUEST` `"<field>: nested deeper than 32 levels"`, with the frame's `ref` when it is a safe integer. That
  * is decided by one linear scan of the text before anything is parsed (a frame nested 100,000 levels costs that
- * scan, no parse), so an accepted request holds no value deeper than the bound and nothing downstream needs to walk
- * it again.
+ * scan, no parse), so an accepted request holds no value deeper than the bound. (The kernel checks `data` once more,
+ * for its embedding API, with a walk that stops one level past the bound.)
  */
 export function decodeRequest(raw: RawFrame): DecodeResult {
   const text = frameText(raw);

@@ -38,7 +38,8 @@ export function firstPastDepth(text: string, limit: number): number {
 /**
  * True when the JSON text `text` nests arrays and objects deeper than `limit` levels (default `MAX_PAYLOAD_DEPTH`,
  * 32): what `exceedsPayloadDepth` of `@rooms-kit/contract` says of the parsed value, decided before parsing (for a
- * body that is one payload, such as the admin API's announce). Text that is not JSON may give either answer.
+ * body that is one payload). Text that is not JSON may give either answer. What `decodeRequest` uses, by way of
+ * `firstPastDepth`; the tests hold it against the contract's check.
  */
 export function textExceedsPayloadDepth(text: string, limit: number = MAX_PAYLOAD_DEPTH): boolean {
   return firstPastDepth(text, limit) >= 0;

@@ -217,7 +217,7 @@ export class GroupOperations {
     if (!this.registry.has(group, session)) return this.refuseBroadcast(group);
     let json: string;
     try {
-      requireShallow(data);
+      requireShallow(data, 'data');
       json = checkPayload(data, this.maxPayloadBytes);
     } catch (error) {
       return Promise.reject(error);
@@ -231,7 +231,7 @@ export class GroupOperations {
   async announce(group: GroupId, data: unknown): Promise<PublishResult> {
     this.options.node.assertOpen();
     requireGroupId(group);
-    requireShallow(data);
+    requireShallow(data, 'data');
     return this.publish(group, null, data, true, checkPayload(data, this.maxPayloadBytes));
   }
 

@@ -46,7 +46,7 @@ export function utf8ByteLength(text: string): number {
  */
 export function requireShallow(value: unknown, field = 'payload'): void {
   if (typeof value === 'object' && value !== null && nestsDeeper(value, MAX_PAYLOAD_DEPTH)) {
-    throw new RoomsError('BAD_REQUEST', `${field} nests deeper than ${MAX_PAYLOAD_DEPTH} levels`);
+    throw new RoomsError('BAD_REQUEST', `${field}: nested deeper than ${MAX_PAYLOAD_DEPTH} levels`);
   }
 }
 

@@ -36,7 +36,7 @@ describe('requireShallow and checkPayloadField', () => {
     let nested: unknown = 'leaf';
     for (let i = 0; i < 32; i++) nested = [nested];
     expect(() => requireShallow(nested, 'data')).not.toThrow();
-    expect(() => requireShallow([nested], 'data')).toThrow(expect.objectContaining({ code: 'BAD_REQUEST', message: 'data nests deeper than 32 levels' }));
+    expect(() => requireShallow([nested], 'data')).toThrow(expect.objectContaining({ code: 'BAD_REQUEST', message: 'data: nested deeper than 32 levels' }));
     for (const scalar of [null, undefined, 1, 'x', true]) expect(() => requireShallow(scalar)).not.toThrow();
   });
 

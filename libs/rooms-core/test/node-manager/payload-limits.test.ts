@@ -87,7 +87,7 @@ describe(`NodeManager: payload depth (MAX_PAYLOAD_DEPTH = ${MAX_PAYLOAD_DEPTH})`
     ];
     for (const attempt of refused) {
       const error = await expectRoomsError(attempt, 'BAD_REQUEST');
-      expect(error.message).toMatch(/^(data|meta) nests deeper than 32 levels$/);
+      expect(error.message).toMatch(/^(data|meta): nested deeper than 32 levels$/);
     }
     expect(await node.listGroups()).toEqual([]);
     await node.create('s1', { group: 'g', data: deepest, meta: { m: nest(MAX_PAYLOAD_DEPTH - 1) } });

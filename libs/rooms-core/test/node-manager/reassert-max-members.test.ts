@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { InMemoryBackend, InMemoryStore, NodeManager } from '../../src/index.js';
-import { HeldReconnects } from '../support/held-reconnects.js';
+import { HeldReconnects } from '../../src/index.js';
 import { expectRoomsError } from '../support/nodes.js';
 import { RecordingDelivery } from '../support/recording-delivery.js';
 

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { InMemoryBackend, InMemoryStore, NodeManager } from '../../src/index.js';
 import { DEFAULT_NODE_TTL_MS } from '../../src/node/node-manager-options.js';
 import type { BackendHandler } from '../../src/index.js';
-import { HeldReconnects } from '../support/held-reconnects.js';
+import { HeldReconnects } from '../../src/index.js';
 import { CONFIRMATION_ROUNDS } from '../../src/replica/replica-resync.js';
 import { RecordingDelivery } from '../support/recording-delivery.js';
 

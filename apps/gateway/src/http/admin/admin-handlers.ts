@@ -1,8 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { GroupId, GroupState, NodeManager, SessionId } from '@rooms-kit/core';
-import { MAX_PAYLOAD_DEPTH } from '@rooms-kit/contract';
 import { RoomsError } from '@rooms-kit/core';
-import { textExceedsPayloadDepth } from '@rooms-kit/protocol/server';
 import { readBody } from '../request-body.js';
 import { sendError, sendJson } from '../responses.js';
 
@@ -56,8 +54,8 @@ export class AdminHandlers {
   /**
    * `POST /admin/groups/:id/announce` (JSON body = data) → `{"recipients","offset"}`. A body over `maxPayload` is
    * answered 413 here (with `connection: close`: its rest is not read); rejects `BAD_REQUEST` for a body that is not
-   * JSON or nests deeper than `MAX_PAYLOAD_DEPTH` (32) levels (decided by a scan of the text before it is parsed, as
-   * the WebSocket's requests are), and the kernel's `GROUP_NOT_FOUND`.
+   * JSON, and the kernel's `BAD_REQUEST` for data nested deeper than `MAX_PAYLOAD_DEPTH` (32) levels and its
+   * `GROUP_NOT_FOUND`.
    */
   async announce(req: IncomingMessage, res: ServerResponse, id: GroupId): Promise<void> {
     const body = await readBody(req, this.deps.maxPayload);
@@ -66,11 +64,9 @@ export class AdminHandlers {
       sendError(res, new RoomsError('PAYLOAD_TOO_LARGE', `body exceeds ${this.deps.maxPayload} bytes`));
       return;
     }
-    const text = body.toString('utf8');
-    if (textExceedsPayloadDepth(text)) throw new RoomsError('BAD_REQUEST', `data: nested deeper than ${MAX_PAYLOAD_DEPTH} levels`);
     let data: unknown;
     try {
-      data = JSON.parse(text);
+      data = JSON.parse(body.toString('utf8'));
     } catch {
       throw new RoomsError('BAD_REQUEST', 'the body must be JSON');
     }

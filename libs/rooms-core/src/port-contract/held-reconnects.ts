@@ -1,9 +1,12 @@
-import type { Backend, BackendHandler, ClusterBus, GroupLog, SessionStore } from '../../src/index.js';
+import type { Backend, BackendHandler } from '../port/backend.js';
+import type { ClusterBus } from '../port/cluster-bus.js';
+import type { GroupLog } from '../port/group-log.js';
+import type { SessionStore } from '../port/session-store.js';
 
 /**
  * HeldReconnects: a real backend whose `onReconnected` notifications to the node are held until `release()`, so a
  * test decides when this node re-asserts after the store came back (e.g. after another node did). Everything else
- * goes through unchanged, at once.
+ * goes through unchanged, at once. A test aid (like `RecordingHandler`), exported for every backend's tests.
  */
 export class HeldReconnects implements Backend {
   private held = 0;
