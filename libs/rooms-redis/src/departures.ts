@@ -16,9 +16,8 @@ export class Departures {
     private readonly retentionMs: number,
   ) {}
 
-  /** The key of `node`'s notice (derived from the key prefix: one key family of its own). */
-  key(node: NodeId): string {
-    return `${this.keys.prefix}left:${node}`;
+  private key(node: NodeId): string {
+    return this.keys.departure(node);
   }
 
   /** Announces that `node` (this one) is leaving cleanly; call it before deleting its liveness key. */

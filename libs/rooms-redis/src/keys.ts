@@ -93,6 +93,21 @@ export class RedisKeys {
     return `${this.prefix}cleanup:${id}`;
   }
 
+  /** A clean stop's notice (`departures.ts`): the node left, it did not die. */
+  departure(id: NodeId): string {
+    return `${this.prefix}left:${id}`;
+  }
+
+  /** The store's incarnation marker (`store-marker.ts`), no expiry: gone or changed = the store lost its data. */
+  storeMarker(): string {
+    return `${this.prefix}store`;
+  }
+
+  /** Hash of orphaned groups to the node that adopted them (`orphan-adoptions.ts`). */
+  orphans(): string {
+    return `${this.prefix}orphans`;
+  }
+
   /** Hash of a resumable session: `rec` (user and groups as JSON), `node`, `tok`, `exp`, `win`, `died`. */
   session(id: SessionId): string {
     return `${this.prefix}session:${id}`;

@@ -16,7 +16,7 @@ export class OrphanAdoptions {
     private readonly redis: RedisCaller,
     private readonly keys: RedisKeys,
   ) {
-    this.key = `${keys.prefix}orphans`;
+    this.key = keys.orphans();
   }
 
   /** Records that `adopter` took over `groups`. */

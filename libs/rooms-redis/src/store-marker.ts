@@ -23,7 +23,7 @@ export class StoreMarker {
     private readonly redis: RedisCaller,
     keys: RedisKeys,
   ) {
-    this.key = `${keys.prefix}store`;
+    this.key = keys.storeMarker();
   }
 
   /** The current marker, written first (a new random one) when missing. */
