@@ -190,10 +190,12 @@ export class GroupOperations {
     // The record loses the group before the store does: a resume that takes the session meanwhile does not put it
     // back; one that took it already is seen here, and the leave then leaves its member alone.
     if (!(await sessions.leaveStarting(session, group))) throw new RoomsError('BAD_REQUEST', `unknown session ${session}`);
+    let stillMember = true;
     try {
       const local = await this.supervisor.hold(group);
       try {
         const v = await this.groups.leave(group, session, 'leave', options.data);
+        stillMember = false;
         if (v === null) {
           this.registry.remove(group, session);
           throw new RoomsError('NOT_MEMBER');
@@ -205,8 +207,9 @@ export class GroupOperations {
       }
     } finally {
       sessions.leaveDone(session, group);
+      // The record already lost the group (`leaveStarting`); a leave the store refused gives it back.
+      if (stillMember) await sessions.save(session);
     }
-    await this.options.sessions.save(session);
     const result = { group };
     await this.after(context, result);
     return result;
